@@ -1,0 +1,3 @@
+from claude_chat.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""What a chat is started with, and where claude-chat keeps its own files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
+PERMISSION_MODES: tuple[str, ...] = (
+    "default",
+    "acceptEdits",
+    "plan",
+    "bypassPermissions",
+    "dontAsk",
+    "auto",
+)
+
+ThinkingDisplay = Literal["full", "collapsed", "hidden"]
+THINKING_DISPLAYS: tuple[str, ...] = ("full", "collapsed", "hidden")
+
+# The SDK's default of 1 MiB per stdout line is smaller than one large tool result.
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    model: str | None = None
+    cwd: Path | None = None
+    cli_path: Path | None = None
+    permission_mode: PermissionMode | None = None
+    resume_session_id: str | None = None
+    thinking: ThinkingDisplay = "full"
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    # Extra variables for the CLI's environment only (never argv): credentials for one client.
+    env: dict[str, str] = field(default_factory=dict)
+
+    def with_session(self, session_id: str | None) -> ChatConfig:
+        return replace(self, resume_session_id=session_id)
+
+
+def data_dir() -> Path:
+    """The user data dir: history, transcripts and journals live here.
+
+    ``CLAUDE_CHAT_DATA_DIR`` overrides it, which is how tests keep every path in a temp dir.
+    """
+    override = os.environ.get("CLAUDE_CHAT_DATA_DIR")
+    if override:
+        return Path(override)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "claude-chat"
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "claude-chat"
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` and its directory, owner-only: it holds conversation text."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path

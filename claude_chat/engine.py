@@ -1,0 +1,393 @@
+"""One long-lived Claude Code process, driven through ``claude_agent_sdk``: the only I/O seam.
+
+The SDK is imported and the CLI started in the background, so the prompt is on screen before
+either is ready and the first turn only waits for what is left of the start-up. Every turn goes
+to the same process. If the process dies, the next turn starts a new one resuming the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+from claude_chat.config import ChatConfig
+from claude_chat.errors import (
+    ChatError,
+    CLINotFoundError,
+    CLIStartError,
+    EngineClosedError,
+    TurnInProgressError,
+)
+from claude_chat.events import (
+    Event,
+    SessionStarted,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    TurnError,
+    TurnResult,
+)
+
+if TYPE_CHECKING:
+    from claude_agent_sdk import ClaudeSDKClient
+    from claude_agent_sdk._internal.transport import Transport
+
+EngineState = Literal["starting", "ready", "running", "failed", "stopped", "closed"]
+
+# How long an interrupted turn may take to report its end before the process is given up on.
+INTERRUPT_GRACE_S = 15.0
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    alias: str
+    resolved: str
+    description: str
+
+
+@dataclass
+class _Turn:
+    queue: asyncio.Queue[Event]
+    started: float
+    first_token_at: float | None = None
+    error: TurnError | None = None
+    answer_parts: list[str] = field(default_factory=list)
+
+
+class ChatEngine:
+    def __init__(
+        self,
+        config: ChatConfig,
+        on_change: Callable[[], None] | None = None,
+        transport_factory: Callable[[], Transport] | None = None,
+    ) -> None:
+        self.config = config
+        self._on_change = on_change
+        # Tests replace the CLI process here, below the SDK's control protocol.
+        self._transport_factory = transport_factory
+        self.state: EngineState = "stopped"
+        self.session_id: str | None = config.resume_session_id
+        self.model: str | None = config.model
+        self.permission_mode: str = config.permission_mode or "default"
+        self.cwd: str | None = str(config.cwd) if config.cwd else None
+        self.cli_version: str | None = None
+        self.cli_pid: int | None = None
+        self.models: list[ModelChoice] = []
+        self.start_error: ChatError | None = None
+        self._client: ClaudeSDKClient | None = None
+        self._start_task: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._turn: _Turn | None = None
+        self._drain: asyncio.Task[None] | None = None
+        self._translator: Any = None
+        self._translate: ModuleType | None = None
+        self._process_cost = 0.0
+        self._stderr_tail: deque[str] = deque(maxlen=20)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin importing the SDK and starting the CLI, without waiting for either."""
+        if self.state == "closed":
+            raise EngineClosedError("the chat engine is closed")
+        if self.state in ("stopped", "failed"):
+            self.start_error = None
+            self._set_state("starting")
+            self._start_task = asyncio.get_running_loop().create_task(self._start())
+
+    async def wait_ready(self) -> None:
+        if self.state in ("stopped", "failed"):
+            self.start()
+        if self._start_task is not None:
+            await asyncio.shield(self._start_task)
+        if self.start_error is not None:
+            raise self.start_error
+
+    async def _start(self) -> None:
+        try:
+            # The SDK takes about a second to import (mostly ``mcp``); a worker thread keeps
+            # the prompt responsive while it loads. This is the only code that leaves the loop.
+            loop = asyncio.get_running_loop()
+            translate = await loop.run_in_executor(
+                None, importlib.import_module, "claude_chat.translate"
+            )
+            sdk = importlib.import_module("claude_agent_sdk")
+            self._translate = translate
+            transport = self._transport_factory() if self._transport_factory else None
+            client = sdk.ClaudeSDKClient(self._options(sdk), transport=transport)
+            try:
+                await client.connect()
+            except sdk.CLINotFoundError as exc:
+                raise CLINotFoundError(
+                    "Claude Code CLI not found"
+                    + (f" at {self.config.cli_path}" if self.config.cli_path else "")
+                    + ": install claude-agent-sdk (it bundles the CLI) or pass --cli-path",
+                    path=str(self.config.cli_path or ""),
+                ) from exc
+            except Exception as exc:
+                detail = self._stderr_tail[-1] if self._stderr_tail else str(exc)
+                raise CLIStartError(
+                    f"Claude Code did not start: {detail}", stderr=list(self._stderr_tail)
+                ) from exc
+            self._client = client
+            self._process_cost = 0.0
+            info = await client.get_server_info() or {}
+            self._read_server_info(info)
+            self._reader = loop.create_task(self._read_messages(client))
+            self._set_state("ready")
+        except ChatError as exc:
+            self.start_error = exc
+            self._set_state("failed")
+        except Exception as exc:  # anything else from the SDK is still a failed start
+            self.start_error = CLIStartError(f"Claude Code did not start: {exc}")
+            self._set_state("failed")
+
+    def _options(self, sdk: ModuleType) -> Any:
+        config = self.config
+        return sdk.ClaudeAgentOptions(
+            model=config.model,
+            cwd=config.cwd,
+            cli_path=config.cli_path,
+            permission_mode=config.permission_mode,
+            resume=self.session_id,
+            include_partial_messages=True,
+            # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
+            system_prompt={"type": "preset", "preset": "claude_code"},
+            max_buffer_size=config.max_line_bytes,
+            env=dict(config.env),
+            stderr=self._stderr_tail.append,
+        )
+
+    def _read_server_info(self, info: dict[str, Any]) -> None:
+        self.cli_version = _str_or_none(info.get("claude_code_version"))
+        pid = info.get("pid")
+        self.cli_pid = pid if isinstance(pid, int) else None
+        mode = info.get("current_permission_mode")
+        if isinstance(mode, str):
+            self.permission_mode = mode
+        self.models = [
+            ModelChoice(
+                alias=str(entry.get("value", "")),
+                resolved=str(entry.get("resolvedModel") or entry.get("value", "")),
+                description=str(entry.get("description", "")),
+            )
+            for entry in info.get("models") or []
+            if isinstance(entry, dict)
+        ]
+        if self.model is None:
+            default = next((m for m in self.models if m.alias == "default"), None)
+            self.model = default.resolved if default else None
+        else:
+            self.model = self.resolve_model(self.model)
+
+    async def close(self) -> None:
+        """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
+        self._set_state("closed")
+        await self._stop_process()
+
+    async def _stop_process(self) -> None:
+        if self._start_task is not None and not self._start_task.done():
+            self._start_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._start_task
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+            self._reader = None
+
+    # -- turns -----------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._turn is not None
+
+    async def send(self, text: str) -> AsyncIterator[Event]:
+        """Send one user message; yield its events, ending with exactly one ``TurnResult``.
+
+        A caller that stops early must ``aclose()`` the iterator (``contextlib.aclosing``):
+        the rest of the turn is then interrupted and swallowed, so none of it leaks.
+        """
+        if self._drain is not None:
+            await self._drain
+        if self._turn is not None:
+            raise TurnInProgressError(
+                "a turn is already running (iterate it to the end, or aclose() it)"
+            )
+        if self.state == "closed":
+            raise EngineClosedError("the chat engine is closed")
+        turn = _Turn(asyncio.Queue(), time.monotonic())
+        self._turn = turn
+        try:
+            await self.wait_ready()
+            client = self._client
+            assert client is not None and self._translate is not None
+            self._translator = self._translate.Translator()
+            self._set_state("running")
+            turn.started = time.monotonic()
+            await client.query(text)
+            while True:
+                event = await turn.queue.get()
+                if isinstance(event, TurnResult):
+                    self._end_turn()
+                    yield event
+                    return
+                yield event
+        finally:
+            if self._turn is turn and self._client is not None and self.state == "running":
+                # The caller stopped listening mid-turn: stop the turn and swallow the rest of
+                # it, so none of it leaks into the next one.
+                self._drain = asyncio.get_running_loop().create_task(self._drain_turn(turn))
+            elif self._turn is turn:
+                self._end_turn()
+
+    def _end_turn(self) -> None:
+        self._turn = None
+        if self.state == "running":
+            self._set_state("ready")
+
+    async def _drain_turn(self, turn: _Turn) -> None:
+        try:
+            await self.interrupt()
+            while not isinstance(await turn.queue.get(), TurnResult):
+                pass
+        finally:
+            self._drain = None
+            self._end_turn()
+
+    async def interrupt(self) -> None:
+        """Ask the CLI to stop the running turn; the turn still ends with its ``TurnResult``."""
+        client = self._client
+        if self._turn is None or client is None:
+            return
+        try:
+            await asyncio.wait_for(client.interrupt(), INTERRUPT_GRACE_S)
+        except Exception:
+            # The CLI did not answer the interrupt: it is wedged. End the turn ourselves and
+            # start over, resuming the session, on the next message.
+            await self._process_lost("Claude Code did not respond to the interrupt")
+
+    async def _read_messages(self, client: ClaudeSDKClient) -> None:
+        translate = self._translate
+        assert translate is not None
+        reason = "Claude Code exited"
+        try:
+            async for message in client.receive_messages():
+                self._dispatch(translate, message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = f"Claude Code stopped: {exc}"
+        if self._client is client:
+            await self._process_lost(reason)
+
+    def _dispatch(self, translate: ModuleType, message: object) -> None:
+        turn = self._turn
+        if isinstance(message, translate.ResultMessage):
+            if message.session_id:
+                self.session_id = message.session_id
+            if turn is not None:
+                turn.queue.put_nowait(self._result(translate, turn, message))
+            return
+        translator = self._translator
+        if turn is None or translator is None:
+            return  # between turns: replays and state changes the user need not see
+        for event in translator.translate(message):
+            if isinstance(event, SessionStarted):
+                self.session_id = event.session_id or self.session_id
+                self.model = event.model or self.model
+                self.cwd = event.cwd or self.cwd
+                self.permission_mode = event.permission_mode or self.permission_mode
+                self._notify()
+            elif isinstance(event, (TextDelta, ThinkingDelta, ToolCall)):
+                if turn.first_token_at is None:
+                    turn.first_token_at = time.monotonic()
+                if isinstance(event, TextDelta) and event.parent_tool_use_id is None:
+                    turn.answer_parts.append(event.text)
+            elif isinstance(event, TurnError) and turn.error is None:
+                turn.error = event
+            turn.queue.put_nowait(event)
+
+    def _result(self, translate: ModuleType, turn: _Turn, message: Any) -> TurnResult:
+        total = message.total_cost_usd or 0.0
+        cost = max(total - self._process_cost, 0.0)
+        self._process_cost = max(total, self._process_cost)
+        model = self._translator.model if self._translator is not None else None
+        interrupted = message.terminal_reason in ("aborted_streaming", "aborted_tools")
+        return TurnResult(
+            session_id=message.session_id,
+            model=model or self.model,
+            is_error=bool(message.is_error) and not interrupted,
+            interrupted=interrupted,
+            usage=translate.usage_from(message),
+            cost_usd=cost,
+            duration_s=time.monotonic() - turn.started,
+            time_to_first_token_s=(
+                turn.first_token_at - turn.started if turn.first_token_at is not None else None
+            ),
+            error=turn.error or translate.result_error(message),
+            answer="".join(turn.answer_parts),
+        )
+
+    async def _process_lost(self, reason: str) -> None:
+        """The CLI is gone or wedged: end the running turn with an error; restart on next send."""
+        turn = self._turn
+        await self._stop_process()
+        if self.state != "closed":
+            self._set_state("stopped")
+        if turn is not None:
+            error = TurnError("cli", reason)
+            turn.queue.put_nowait(error)
+            turn.queue.put_nowait(
+                TurnResult(
+                    session_id=self.session_id,
+                    model=self.model,
+                    is_error=True,
+                    interrupted=False,
+                    duration_s=time.monotonic() - turn.started,
+                    error=error,
+                    answer="".join(turn.answer_parts),
+                )
+            )
+
+    # -- control ---------------------------------------------------------------------------
+
+    def resolve_model(self, name: str) -> str:
+        for choice in self.models:
+            if choice.alias == name:
+                return choice.resolved
+        return name
+
+    async def set_model(self, name: str | None) -> str:
+        """Switch the model of the running process; return the resolved model name."""
+        await self.wait_ready()
+        assert self._client is not None
+        await self._client.set_model(name)
+        self.model = self.resolve_model(name or "default")
+        self._notify()
+        return self.model
+
+    # -- observers -------------------------------------------------------------------------
+
+    def _set_state(self, state: EngineState) -> None:
+        self.state = state
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

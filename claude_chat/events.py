@@ -1,0 +1,110 @@
+"""The events a turn is made of, as the engine hands them to the REPL, piped mode or a library user.
+
+They are parsed once, at the edge (``translate.py``), from the SDK's messages; nothing past that
+edge looks at raw protocol dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """The CLI's ``system/init``: it comes at the start of every turn, so the model can change."""
+
+    session_id: str
+    model: str
+    cwd: str
+    permission_mode: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+    parent_tool_use_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ThinkingDelta:
+    text: str
+    parent_tool_use_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    tool_use_id: str
+    name: str
+    input: dict[str, Any]
+    parent_tool_use_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    tool_use_id: str
+    content: str
+    is_error: bool
+    parent_tool_use_id: str | None = None
+
+
+ErrorKind = Literal["auth", "api", "billing", "rate_limit", "overloaded", "cli", "other"]
+
+
+@dataclass(frozen=True)
+class TurnError:
+    """Something that ended the turn without an answer: an API error, no login, a dead CLI."""
+
+    kind: ErrorKind
+    message: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """The CLI is retrying an API request on its own (it reports this as a status)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Everything the model read, cached or not: what "tokens in" means to a user."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_creation_tokens
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """The end of a turn: exactly one per turn, whatever happened in it."""
+
+    session_id: str | None
+    model: str | None
+    is_error: bool
+    interrupted: bool
+    usage: Usage = field(default_factory=Usage)
+    # The CLI reports cost cumulatively for its process; the engine turns it into this turn's.
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+    # Measured by us, from sending the message to its first streamed content.
+    time_to_first_token_s: float | None = None
+    error: TurnError | None = None
+    answer: str = ""
+
+
+Event = (
+    SessionStarted
+    | TextDelta
+    | ThinkingDelta
+    | ToolCall
+    | ToolResult
+    | TurnError
+    | Retrying
+    | TurnResult
+)

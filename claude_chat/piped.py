@@ -1,0 +1,94 @@
+"""Not a terminal: each input line is one turn of the same conversation, answers as plain text.
+
+``printf 'Hi\\n/model opus\\nAgain\\n' | claude-chat`` works. The exit status is 0 when every
+turn and command succeeded, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import BinaryIO, TextIO
+
+from claude_chat.chat import run_turn
+from claude_chat.commands import message_text, parse_command, registry
+from claude_chat.config import ChatConfig
+from claude_chat.engine import ChatEngine
+from claude_chat.errors import ChatError
+from claude_chat.plain_view import PlainTurnView
+from claude_chat.stats import SessionStats
+
+
+def clean_line(raw: bytes) -> str:
+    """A line as text: invalid UTF-8 replaced, NUL bytes dropped, line ending removed."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "").rstrip("\r\n")
+
+
+class PipedChat:
+    """Reads lines, runs them, and is the ``CommandContext`` for their commands."""
+
+    key_help: Sequence[tuple[str, str]] = ()
+
+    def __init__(
+        self,
+        config: ChatConfig,
+        source: BinaryIO | None = None,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        engine: ChatEngine | None = None,
+    ) -> None:
+        self.engine = engine or ChatEngine(config)
+        self.stats = SessionStats()
+        self.thinking = config.thinking
+        self.source = source or sys.stdin.buffer
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self._exiting = False
+        self._failed = False
+
+    async def run(self) -> int:
+        self.engine.start()
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._exiting:
+                # A blocking read in the loop's executor: a pipe may be a regular file, which
+                # the event loop cannot watch.
+                raw = await loop.run_in_executor(None, self.source.readline)
+                if not raw:
+                    break
+                line = clean_line(raw)
+                if line.strip():
+                    await self._handle(line)
+        finally:
+            await self.engine.close()
+        return 1 if self._failed else 0
+
+    async def _handle(self, line: str) -> None:
+        try:
+            if parse_command(line) is not None:
+                await registry.run(self, line)
+            else:
+                view = PlainTurnView(self.out, self.err, self.stats)
+                result = await run_turn(self.engine, message_text(line), view, self.stats)
+                self._failed |= result.is_error
+        except ChatError as exc:
+            self._failed = True
+            self.err.write(f"error: {exc}\n")
+            self.err.flush()
+
+    # -- CommandContext ------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
+        width = max((len(name) for name, _ in pairs), default=0)
+        self.say("\n".join(f"{name.ljust(width)}  {value}" for name, value in pairs))
+
+    def clear_screen(self) -> None:
+        pass
+
+    def request_exit(self) -> None:
+        self._exiting = True

@@ -1,0 +1,71 @@
+"""One turn as plain text, written as it arrives: for pipes, ``TERM=dumb`` and ``NO_COLOR``.
+
+The answer goes to ``out``; tool calls, errors and the footer go to ``err``, so a pipe that
+keeps stdout gets the answers alone.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from claude_chat import render
+from claude_chat.events import (
+    Event,
+    Retrying,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    TurnError,
+    TurnResult,
+)
+from claude_chat.stats import SessionStats
+
+
+class PlainTurnView:
+    def __init__(self, out: TextIO, err: TextIO, stats: SessionStats, width: int = 100) -> None:
+        self.out = out
+        self.err = err
+        self.stats = stats
+        self.width = width
+        self._at_line_start = True
+
+    def start(self) -> None:
+        pass
+
+    def set_status(self, status: str) -> None:
+        pass
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            if event.parent_tool_use_id is None and event.text:
+                self.out.write(event.text)
+                self.out.flush()
+                self._at_line_start = event.text.endswith("\n")
+        elif isinstance(event, ToolCall):
+            self._meta("⏺ " + render.tool_call_summary(event, self.width))
+        elif isinstance(event, ToolResult):
+            self._meta("  ⎿ " + render.tool_result_summary(event, self.width))
+        elif isinstance(event, TurnError):
+            self._meta("error: " + render.error_line(event))
+        elif isinstance(event, Retrying):
+            self._meta(event.message)
+
+    def finish(self, result: TurnResult) -> None:
+        self._end_line()
+        if result.interrupted:
+            self._meta("interrupted")
+        self._meta(render.footer_text(result, self.stats))
+
+    def close(self) -> None:
+        self._end_line()
+
+    def _end_line(self) -> None:
+        if not self._at_line_start:
+            self.out.write("\n")
+            self.out.flush()
+            self._at_line_start = True
+
+    def _meta(self, line: str) -> None:
+        self._end_line()
+        self.err.write(line + "\n")
+        self.err.flush()

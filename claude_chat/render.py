@@ -1,0 +1,123 @@
+"""How things look: pure functions from events and state to rich renderables or plain strings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+
+from claude_chat.events import ToolCall, ToolResult, TurnError, TurnResult
+from claude_chat.stats import SessionStats
+
+# The argument that says what a tool call does, by tool.
+_ESSENTIAL_ARGUMENT = {
+    "Bash": "command",
+    "Read": "file_path",
+    "Write": "file_path",
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "NotebookEdit": "notebook_path",
+    "Grep": "pattern",
+    "Glob": "pattern",
+    "WebFetch": "url",
+    "WebSearch": "query",
+    "Task": "description",
+    "Agent": "description",
+    "Skill": "skill",
+}
+
+_ERROR_HINTS = {
+    "auth": "log in with `claude /login` (Claude Code's own login) or set ANTHROPIC_API_KEY",
+    "billing": "check your plan or credit balance",
+    "rate_limit": "rate limited: wait a moment and send again",
+    "overloaded": "the API is overloaded: wait a moment and send again",
+}
+
+_STATUS_HINTS = {
+    400: "the request was rejected",
+    401: "log in with `claude /login` or check ANTHROPIC_API_KEY",
+    403: "this key or account may not use that model or feature",
+    404: "check the model name (/model)",
+    413: "the conversation is too large for the model",
+    429: "rate limited: wait a moment and send again",
+    500: "the API failed: send again",
+    529: "the API is overloaded: wait a moment and send again",
+}
+
+
+def one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def compact_json(value: object, limit: int) -> str:
+    return one_line(json.dumps(value, ensure_ascii=False, default=str), limit)
+
+
+def tool_call_summary(call: ToolCall, width: int = 100) -> str:
+    key = _ESSENTIAL_ARGUMENT.get(call.name)
+    argument: Any = call.input.get(key) if key else None
+    shown = one_line(str(argument), width) if argument else compact_json(call.input, width)
+    return f"{call.name}({shown})"
+
+
+def tool_result_summary(result: ToolResult, width: int = 100) -> str:
+    lines = [line for line in result.content.splitlines() if line.strip()]
+    if not lines:
+        return "(no output)"
+    first = one_line(lines[0], width)
+    more = len(lines) - 1
+    return first + (f"  … +{more} line{'s' if more != 1 else ''}" if more else "")
+
+
+def error_line(error: TurnError) -> str:
+    if error.kind == "cli":
+        return f"{error.message}. Send your message again to continue the session."
+    hint = _ERROR_HINTS.get(error.kind)
+    if hint is None and error.status is not None:
+        hint = _STATUS_HINTS.get(error.status)
+    if error.kind == "auth":
+        return f"Not logged in: {hint}."
+    message = one_line(error.message, 300)
+    return f"{message}" + (f" ({hint})" if hint else "")
+
+
+def tokens(count: int) -> str:
+    if count >= 10_000:
+        return f"{count / 1000:.0f}k"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k"
+    return str(count)
+
+
+def footer_text(result: TurnResult, stats: SessionStats) -> str:
+    parts = [result.model or "model ?"]
+    parts.append(
+        f"{tokens(result.usage.prompt_tokens)} in / {tokens(result.usage.output_tokens)} out"
+    )
+    parts.append(f"${result.cost_usd:.4f} (session ${stats.cost_usd:.4f})")
+    if result.time_to_first_token_s is not None:
+        parts.append(f"first token {result.time_to_first_token_s:.2f}s")
+    parts.append(f"{result.duration_s:.1f}s")
+    return " · ".join(parts)
+
+
+def footer(result: TurnResult, stats: SessionStats) -> Text:
+    return Text(footer_text(result, stats), style="dim")
+
+
+def tool_call_line(call: ToolCall, width: int) -> Text:
+    line = Text("⏺ ", style="cyan")
+    line.append(tool_call_summary(call, max(width - 4, 20)), style="bold")
+    return line
+
+
+def tool_result_line(result: ToolResult, width: int) -> Text:
+    style = "red" if result.is_error else "dim"
+    return Text("  ⎿ " + tool_result_summary(result, max(width - 8, 20)), style=style)
+
+
+def collapsed_thinking(word_count: int, done: bool) -> Text:
+    verb = "Thought" if done else "Thinking…"
+    return Text(f"✻ {verb} ({word_count} words)", style="dim italic")

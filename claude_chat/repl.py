@@ -1,0 +1,253 @@
+"""The interactive chat: a prompt-toolkit prompt, and a live view while Claude answers.
+
+The REPL owns loop control: EOF quits, Ctrl+C during an answer interrupts that turn through
+the control protocol (the terminal is in raw mode, so no signal reaches the CLI), and an error
+in one input is shown in one line while the loop goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import HTML, FormattedText
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.keys import Keys
+
+from claude_chat import __version__
+from claude_chat.chat import TurnView, run_turn
+from claude_chat.commands import registry
+from claude_chat.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
+from claude_chat.engine import ChatEngine
+from claude_chat.errors import ChatError
+from claude_chat.keys import KEY_HELP, prompt_key_bindings
+from claude_chat.stats import SessionStats
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class SlashCompleter(Completer):
+    def __init__(self, engine: ChatEngine) -> None:
+        self.engine = engine
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or "\n" in text:
+            return
+        if " " not in text:
+            for command in registry.commands:
+                for name in (command.name, *command.aliases):
+                    if name.startswith(text[1:].lower()) and name != "?":
+                        yield Completion("/" + name, -len(text), display_meta=command.summary)
+            return
+        name, _, arg = text[1:].partition(" ")
+        choices: Sequence[str] = ()
+        if name == "model":
+            choices = [m.alias for m in self.engine.models]
+        elif name == "thinking":
+            choices = THINKING_DISPLAYS
+        elif name == "help":
+            choices = [c.name for c in registry.commands]
+        for choice in choices:
+            if choice.startswith(arg) and " " not in arg:
+                yield Completion(choice, -len(arg))
+
+
+class Repl:
+    """The interactive front; also the ``CommandContext`` its commands talk to."""
+
+    def __init__(self, config: ChatConfig, make_console: Callable[[], Console]) -> None:
+        # rich is imported on first use, not before the first prompt.
+        self._make_console = make_console
+        self._console: Console | None = None
+        self.engine = ChatEngine(config, on_change=self._invalidate)
+        self.stats = SessionStats()
+        self.thinking = config.thinking
+        self.key_help: Sequence[tuple[str, str]] = KEY_HELP
+        self.exit_code = 0
+        self._exiting = False
+        self._hint = ""
+        self._typeahead = ""
+        history = private_file(data_dir() / "history")
+        self.session: PromptSession[str] = PromptSession(
+            history=FileHistory(str(history)),
+            key_bindings=prompt_key_bindings(self._idle_ctrl_c),
+            bottom_toolbar=self._toolbar,
+            completer=SlashCompleter(self.engine),
+            complete_while_typing=True,
+            multiline=False,
+            enable_open_in_editor=False,
+        )
+
+    # -- the loop ------------------------------------------------------------------------
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            self._console = self._make_console()
+        return self._console
+
+    async def run(self) -> int:
+        print_formatted_text(
+            FormattedText(
+                [
+                    ("bold", "claude-chat "),
+                    ("#888888", f"{__version__} · /help for commands · Ctrl+D to quit"),
+                ]
+            )
+        )
+        try:
+            while not self._exiting:
+                try:
+                    line = await self.session.prompt_async(
+                        self._prompt, default=self._take_typeahead(), pre_run=self._after_paint
+                    )
+                except EOFError:
+                    break
+                except KeyboardInterrupt:
+                    continue
+                self._hint = ""
+                if line.strip():
+                    await self._handle(line)
+        finally:
+            await self.engine.close()
+        if self.engine.session_id:
+            self._print_line(f"Session {self.engine.session_id}", "dim")
+        return self.exit_code
+
+    async def _handle(self, line: str) -> None:
+        from claude_chat.commands import message_text, parse_command
+
+        try:
+            if parse_command(line) is not None:
+                await registry.run(self, line)
+            else:
+                await self._turn(message_text(line))
+        except ChatError as exc:
+            self._print_line(f"✗ {exc}", "red")
+        except Exception as exc:  # a bug of ours must not end the chat
+            self._log_crash(exc)
+            self._print_line(
+                f"✗ internal error: {exc!r} (details in {data_dir()}/errors.log)", "red"
+            )
+
+    async def _turn(self, text: str) -> None:
+        view = self._view()
+        interrupting: list[asyncio.Task[None]] = []
+
+        def on_key() -> None:
+            for key in self.session.input.read_keys():
+                if key.key == Keys.ControlC and not interrupting:
+                    view.set_status("interrupting")
+                    interrupting.append(asyncio.ensure_future(self.engine.interrupt()))
+                elif isinstance(key.key, str) and len(key.key) == 1 and key.key.isprintable():
+                    self._typeahead += key.key
+
+        with self._raw_keys(on_key):
+            await run_turn(self.engine, text, view, self.stats)
+        for task in interrupting:
+            await task
+
+    def _view(self) -> TurnView:
+        from claude_chat.live_view import LiveTurnView
+        from claude_chat.plain_view import PlainTurnView
+
+        if (
+            self.console.is_terminal
+            and not self.console.is_dumb_terminal
+            and not self.console.no_color
+        ):
+            return LiveTurnView(self.console, self.stats, self.thinking)
+        out = sys.stdout
+        return PlainTurnView(out, out, self.stats, self.console.width)
+
+    @contextlib.contextmanager
+    def _raw_keys(self, on_key: object) -> Iterator[None]:
+        # Keys come to us as bytes, Ctrl+C included, instead of a SIGINT that the whole
+        # process group (the CLI too) would get.
+        source = self.session.input
+        with source.raw_mode(), source.attach(on_key):  # type: ignore[arg-type]
+            yield
+
+    def _after_paint(self) -> None:
+        # Start Claude Code once the first prompt is painted: the SDK import runs in a worker
+        # thread and would otherwise compete with drawing the prompt for the interpreter.
+        if self.engine.state == "stopped":
+            asyncio.get_running_loop().call_soon(self.engine.start)
+
+    def _take_typeahead(self) -> str:
+        text, self._typeahead = self._typeahead, ""
+        return text
+
+    # -- prompt decoration ---------------------------------------------------------------
+
+    def _prompt(self) -> FormattedText:
+        return FormattedText([("ansicyan bold", "❯ ")])
+
+    def _toolbar(self) -> HTML | FormattedText:
+        engine = self.engine
+        if self._hint:
+            return FormattedText([("", f" {self._hint} ")])
+        state = {
+            "starting": "starting Claude Code…",
+            "ready": "ready",
+            "running": "answering…",
+            "stopped": "Claude Code stopped (restarts with your next message)",
+            "failed": "Claude Code failed to start (see /status)",
+            "closed": "closed",
+        }[engine.state]
+        session = engine.session_id[:8] if engine.session_id else "new session"
+        parts = [engine.model or "default model", session, engine.permission_mode, state]
+        return FormattedText([("", " " + " · ".join(parts) + " ")])
+
+    def _idle_ctrl_c(self) -> None:
+        self._hint = "Ctrl+C interrupts an answer. To quit: Ctrl+D or /exit"
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        app = self.session.app
+        if app.is_running:
+            app.invalidate()
+
+    # -- CommandContext ------------------------------------------------------------------
+
+    def _print_line(self, text: str, style: str = "") -> None:
+        from rich.text import Text
+
+        self.console.print(Text(text, style=style))
+
+    def say(self, text: str) -> None:
+        self._print_line(text)
+
+    def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for name, value in pairs:
+            table.add_row(name, value)
+        self.console.print(table)
+
+    def clear_screen(self) -> None:
+        self.console.clear()
+
+    def request_exit(self) -> None:
+        self._exiting = True
+
+    def _log_crash(self, exc: BaseException) -> None:
+        with contextlib.suppress(OSError):
+            path = private_file(data_dir() / "errors.log")
+            with path.open("a", encoding="utf-8") as log:
+                log.write("".join(traceback.format_exception(exc)) + os.linesep)

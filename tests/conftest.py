@@ -1,0 +1,69 @@
+"""Every test runs with its paths in a temp dir and no route to a real API."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.fake_api import FakeAnthropicAPI
+
+
+# Variables that could point a test at a real account or a real API.
+_CREDENTIALS = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDECODE",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in _CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CLAUDE_CHAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return home
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropicAPI]:
+    """The stand-in Messages API; the real CLI started by a test talks to it."""
+    from tests.fake_api import FakeAnthropicAPI
+
+    with FakeAnthropicAPI() as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-fake")
+        yield server
+
+
+@pytest.fixture
+def chat_argv() -> list[str]:
+    """How to start claude-chat as a user would (the installed console script's module)."""
+    return [sys.executable, "-m", "claude_chat"]
+
+
+@pytest.fixture
+def chat_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"})
+    env.pop("NO_COLOR", None)
+    return env

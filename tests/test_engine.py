@@ -1,0 +1,197 @@
+"""The engine against a fake CLI process: events, costs, interrupts, dead processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from claude_chat.config import ChatConfig
+from claude_chat.engine import ChatEngine
+from claude_chat.errors import TurnInProgressError
+from claude_chat.events import (
+    Event,
+    SessionStarted,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolResult,
+    TurnError,
+    TurnResult,
+)
+from tests import fake_transport as fake
+
+
+def make_engine(cli: fake.FakeCLI) -> ChatEngine:
+    return ChatEngine(ChatConfig(), transport_factory=lambda: cli)
+
+
+async def collect(engine: ChatEngine, text: str) -> list[Event]:
+    return [event async for event in engine.send(text)]
+
+
+def texts(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+async def test_text_streams_once_and_the_turn_ends_with_one_result() -> None:
+    cli = fake.FakeCLI()
+    cli.enqueue(fake.text_message(["Hel", "lo ", "there"], "claude-opus-5-5"))
+    engine = make_engine(cli)
+    events = await collect(engine, "Hi")
+    await engine.close()
+
+    assert isinstance(events[0], SessionStarted)
+    # The complete assistant message repeats the deltas; the text must appear once.
+    assert texts(events) == "Hello there"
+    results = [e for e in events if isinstance(e, TurnResult)]
+    assert len(results) == 1 and events[-1] is results[0]
+    result = results[0]
+    assert result.answer == "Hello there"
+    assert not result.is_error and not result.interrupted
+    assert result.usage.prompt_tokens == 15 and result.usage.output_tokens == 4
+    assert result.time_to_first_token_s is not None
+    assert engine.session_id == fake.SESSION
+    assert cli.user_texts == ["Hi"]
+
+
+async def test_follow_ups_go_to_the_same_process_and_cost_is_per_turn() -> None:
+    cli = fake.FakeCLI()
+    engine = make_engine(cli)
+    first = await collect(engine, "one")
+    second = await collect(engine, "two")
+    await engine.close()
+    assert cli.user_texts == ["one", "two"]
+    costs = [e.cost_usd for e in (*first, *second) if isinstance(e, TurnResult)]
+    # The CLI reports a running total; each turn shows only its own share.
+    assert costs == pytest.approx([0.001, 0.001])
+    initializes = [m for m in cli.written if m.get("request", {}).get("subtype") == "initialize"]
+    assert len(initializes) == 1
+
+
+async def test_thinking_tools_and_results_become_events() -> None:
+    cli = fake.FakeCLI()
+    model = "claude-opus-5-5"
+    cli.enqueue(
+        [
+            *fake.thinking_message("Let me see.", model),
+            *fake.tool_round("Bash", {"command": "ls"}, "a\nb", model),
+            *fake.text_message(["Done."], model),
+        ]
+    )
+    engine = make_engine(cli)
+    events = await collect(engine, "work")
+    await engine.close()
+    assert [e.text for e in events if isinstance(e, ThinkingDelta)] == ["Let me see."]
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, c.input) for c in calls] == [("Bash", {"command": "ls"})]
+    outputs = [e for e in events if isinstance(e, ToolResult)]
+    assert outputs[0].tool_use_id == calls[0].tool_use_id and outputs[0].content == "a\nb"
+    assert texts(events) == "Done."
+
+
+async def test_not_logged_in_is_an_auth_error() -> None:
+    cli = fake.FakeCLI()
+    cli.enqueue(fake.api_error("Not logged in · Please run /login", "authentication_failed", None))
+    engine = make_engine(cli)
+    events = await collect(engine, "hi")
+    await engine.close()
+    errors = [e for e in events if isinstance(e, TurnError)]
+    assert [e.kind for e in errors] == ["auth"]
+    assert texts(events) == ""  # the synthetic message is an error, not an answer
+    result = events[-1]
+    assert isinstance(result, TurnResult) and result.is_error and result.error == errors[0]
+
+
+async def test_interrupt_ends_the_turn_and_nothing_leaks_into_the_next() -> None:
+    cli = fake.FakeCLI(delay=0.05)
+    cli.enqueue(fake.text_message([f"slow{i} " for i in range(40)], "claude-opus-5-5"))
+    engine = make_engine(cli)
+    seen: list[Event] = []
+    async for event in engine.send("SLOW"):
+        seen.append(event)
+        if isinstance(event, TextDelta) and event.text == "slow2 ":
+            await engine.interrupt()
+    result = seen[-1]
+    assert isinstance(result, TurnResult) and result.interrupted and not result.is_error
+    assert "slow39" not in texts(seen)
+    after = await collect(engine, "next")
+    await engine.close()
+    assert texts(after) == "Echo: next"
+
+
+async def test_abandoned_turn_is_drained_before_the_next() -> None:
+    cli = fake.FakeCLI(delay=0.02)
+    cli.enqueue(fake.text_message([f"w{i} " for i in range(50)], "claude-opus-5-5"))
+    engine = make_engine(cli)
+    async with contextlib.aclosing(engine.send("long")) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                break  # the caller walks away mid-answer
+    after = await collect(engine, "next")
+    await engine.close()
+    assert texts(after) == "Echo: next"
+
+
+async def test_a_second_send_while_a_turn_runs_is_refused() -> None:
+    cli = fake.FakeCLI(delay=0.05)
+    cli.enqueue(fake.text_message(["a", "b", "c"], "claude-opus-5-5"))
+    engine = make_engine(cli)
+    first = engine.send("one")
+    await first.__anext__()
+    with pytest.raises(TurnInProgressError):
+        await engine.send("two").__anext__()
+    async for _ in first:
+        pass
+    await engine.close()
+
+
+async def test_a_dead_process_ends_the_turn_and_the_next_turn_starts_a_new_one() -> None:
+    clis: list[fake.FakeCLI] = []
+
+    def factory() -> fake.FakeCLI:
+        cli = fake.FakeCLI(delay=0.05)
+        clis.append(cli)
+        return cli
+
+    engine = ChatEngine(ChatConfig(), transport_factory=factory)
+    engine.start()
+    await engine.wait_ready()
+    clis[0].enqueue(fake.text_message(["partial ", "answer ", "never ", "ends"], "m"))
+    events: list[Event] = []
+    async for event in engine.send("hi"):
+        events.append(event)
+        if isinstance(event, TextDelta):
+            clis[0].die()
+    result = events[-1]
+    assert isinstance(result, TurnResult) and result.is_error
+    assert result.error is not None and result.error.kind == "cli"
+    assert result.answer.startswith("partial")
+    assert engine.state == "stopped"
+    after = await collect(engine, "again")
+    await engine.close()
+    assert len(clis) == 2 and texts(after) == "Echo: again"
+
+
+async def test_set_model_resolves_aliases_and_reaches_the_cli() -> None:
+    cli = fake.FakeCLI()
+    engine = make_engine(cli)
+    assert await engine.set_model("sonnet") == "claude-sonnet-5-5"
+    events = await collect(engine, "hi")
+    await engine.close()
+    sent = [m for m in cli.written if m.get("request", {}).get("subtype") == "set_model"]
+    assert sent[0]["request"]["model"] == "sonnet"
+    assert [e.model for e in events if isinstance(e, SessionStarted)] == ["claude-sonnet-5-5"]
+
+
+async def test_start_happens_in_the_background() -> None:
+    cli = fake.FakeCLI()
+    engine = make_engine(cli)
+    engine.start()
+    assert engine.state == "starting"
+    await asyncio.wait_for(engine.wait_ready(), 30)
+    assert engine.state == "ready" and engine.cli_version == "9.9.9" and engine.cli_pid == 4242
+    assert engine.model == "claude-opus-5-5"
+    await engine.close()
+    assert engine.state == "closed" and cli.closed

@@ -1,0 +1,133 @@
+"""claude-chat in a pseudo-terminal, with the real CLI and the stand-in API: what a person sees."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_api import FakeAnthropicAPI
+from tests.terminal import Terminal, processes_with_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.terminal]
+
+PROMPT = "❯"
+
+
+def ready(screen: str) -> bool:
+    return screen.rstrip().endswith("ready")
+
+
+@pytest.fixture
+def term(api: FakeAnthropicAPI, project: Path, isolated: Path) -> Iterator[Terminal]:
+    env = dict(os.environ, TERM="xterm-256color")
+    env.pop("NO_COLOR", None)
+    terminal = Terminal([sys.executable, "-m", "claude_chat"], env, project)
+    terminal.wait_for(PROMPT, timeout=20)
+    terminal.wait_for(ready, timeout=60)
+    yield terminal
+    terminal.close()
+    assert processes_with_env(str(isolated)) == [], "a process of ours outlived the test"
+
+
+def test_answer_streams_live_then_a_footer(term: Terminal, api: FakeAnthropicAPI) -> None:
+    term.enter("SLOW 8")
+    # The first words are on screen while the last are still to come.
+    screen = term.wait_for("slow1", timeout=30)
+    assert "slow7" not in screen
+    screen = term.wait_for(lambda s: "first token" in s, timeout=30)
+    assert "slow7" in screen
+    footer = next(line for line in screen.splitlines() if "first token" in line)
+    assert re.search(
+        r"claude-\S+ · \d+ in / \d+ out · \$\d+\.\d{4} \(session \$\d+\.\d{4}\)", footer
+    )
+    # The complete message the CLI sends after the deltas is not printed again.
+    assert screen.count("slow3") == 1
+
+
+def test_ctrl_c_interrupts_and_the_session_goes_on(term: Terminal, api: FakeAnthropicAPI) -> None:
+    term.enter("SLOW 40")
+    term.wait_for("slow2", timeout=30)
+    term.ctrl("c")
+    screen = term.wait_for("interrupted", timeout=30)
+    assert "slow39" not in screen
+    term.wait_for(lambda s: s.count(PROMPT) >= 2, timeout=30)
+    term.enter("RECALL")
+    screen = term.wait_for("(end)", timeout=30)
+    assert "You said before: [SLOW 40" in screen
+    # Nothing of the interrupted turn leaks into this one.
+    answer = screen[screen.index("You said before") :]
+    assert "slow" not in answer.split("(end)")[1]
+    assert len({r.headers.get("x-api-key") for r in api.message_requests()}) == 1
+    term.ctrl("d")
+    assert term.wait_exit() == 0
+
+
+def test_model_switch_reaches_the_api(term: Terminal, api: FakeAnthropicAPI) -> None:
+    term.enter("/model haiku")
+    term.wait_for("model set to", timeout=30)
+    term.enter("Hi")
+    term.wait_for("Echo: Hi", timeout=30)
+    assert "haiku" in api.message_requests()[-1].model
+    term.wait_for(lambda s: "haiku" in s.splitlines()[-1], timeout=10)
+
+
+def test_new_lines_and_pastes_make_one_message(term: Terminal, api: FakeAnthropicAPI) -> None:
+    term.type("first")
+    term.type("\x1b\r")  # Esc Enter
+    term.type("second")
+    term.ctrl("j")
+    term.type("third")
+    term.enter()
+    term.wait_for("Echo: first", timeout=30)
+    assert api.message_requests()[-1].last_user_text == "first\nsecond\nthird"
+    term.type("\x1b[200~one\ntwo\nthree\x1b[201~")
+    term.pump(0.5)
+    before = len(api.message_requests())
+    assert len(api.message_requests()) == before  # a paste is never sent by itself
+    term.enter()
+    term.wait_for("Echo: one", timeout=30)
+    assert api.message_requests()[-1].last_user_text == "one\ntwo\nthree"
+
+
+def test_ctrl_c_at_an_empty_prompt_hints_and_ctrl_d_quits(term: Terminal, isolated: Path) -> None:
+    term.ctrl("c")
+    term.wait_for("To quit: Ctrl+D or /exit", timeout=10)
+    term.ctrl("d")
+    assert term.wait_exit() == 0
+    assert processes_with_env(str(isolated)) == []
+
+
+def test_exit_closes_the_cli_and_tells_the_session(term: Terminal, isolated: Path) -> None:
+    term.enter("hello")
+    term.wait_for("Echo: hello", timeout=30)
+    term.enter("/exit")
+    assert term.wait_exit() == 0
+    assert re.search(r"Session [0-9a-f-]{36}", term.history())
+    assert processes_with_env(str(isolated)) == []
+
+
+def test_one_process_for_every_turn(term: Terminal) -> None:
+    term.enter("/status")
+    term.wait_for("pid ", timeout=30)
+    for word in ("one", "two", "three"):
+        term.enter(word)
+        term.wait_for(f"Echo: {word}", timeout=30)
+    term.enter("/status")
+    screen = term.wait_for(lambda s: len(re.findall(r"pid \d+", s)) == 2, timeout=30)
+    assert len(set(re.findall(r"pid (\d+)", screen))) == 1
+    assert re.search(r"turns\s+3", screen)
+
+
+def test_errors_are_one_line_and_the_chat_goes_on(term: Terminal) -> None:
+    term.enter("/modle")
+    term.wait_for("did you mean /model?", timeout=10)
+    term.enter("FAIL 400")
+    term.wait_for("fake 400", timeout=60)
+    term.enter("after")
+    screen = term.wait_for("Echo: after", timeout=30)
+    assert "Traceback" not in screen
