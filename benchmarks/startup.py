@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fake_api import FakeAnthropicAPI  # noqa: E402
-
 from tests.terminal import Terminal  # noqa: E402
 
 PROMPT = "❯"

@@ -20,6 +20,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import HTML, FormattedText
 from prompt_toolkit.history import FileHistory
+from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.keys import Keys
 
 from claude_chat import __version__
@@ -78,7 +79,6 @@ class Repl:
         self.exit_code = 0
         self._exiting = False
         self._hint = ""
-        self._typeahead = ""
         history = private_file(data_dir() / "history")
         self.session: PromptSession[str] = PromptSession(
             history=FileHistory(str(history)),
@@ -111,7 +111,7 @@ class Repl:
             while not self._exiting:
                 try:
                     line = await self.session.prompt_async(
-                        self._prompt, default=self._take_typeahead(), pre_run=self._after_paint
+                        self._prompt, pre_run=self._after_paint
                     )
                 except EOFError:
                     break
@@ -151,8 +151,10 @@ class Repl:
                 if key.key == Keys.ControlC and not interrupting:
                     view.set_status("interrupting")
                     interrupting.append(asyncio.ensure_future(self.engine.interrupt()))
-                elif isinstance(key.key, str) and len(key.key) == 1 and key.key.isprintable():
-                    self._typeahead += key.key
+                elif key.key not in (Keys.ControlC, Keys.CPRResponse):
+                    # What the user types during an answer (the next message, a paste, Ctrl+D)
+                    # is replayed into the next prompt, as a shell does with typeahead.
+                    store_typeahead(self.session.input, [key])
 
         with self._raw_keys(on_key):
             await run_turn(self.engine, text, view, self.stats)
@@ -176,19 +178,24 @@ class Repl:
     def _raw_keys(self, on_key: object) -> Iterator[None]:
         # Keys come to us as bytes, Ctrl+C included, instead of a SIGINT that the whole
         # process group (the CLI too) would get.
+        # Bracketed paste stays on, so a multi-line paste during an answer arrives as one
+        # key press and becomes one message, not one message per line.
         source = self.session.input
+        output = self.session.app.output
         with source.raw_mode(), source.attach(on_key):  # type: ignore[arg-type]
-            yield
+            output.enable_bracketed_paste()
+            output.flush()
+            try:
+                yield
+            finally:
+                output.disable_bracketed_paste()
+                output.flush()
 
     def _after_paint(self) -> None:
         # Start Claude Code once the first prompt is painted: the SDK import runs in a worker
         # thread and would otherwise compete with drawing the prompt for the interpreter.
         if self.engine.state == "stopped":
             asyncio.get_running_loop().call_soon(self.engine.start)
-
-    def _take_typeahead(self) -> str:
-        text, self._typeahead = self._typeahead, ""
-        return text
 
     # -- prompt decoration ---------------------------------------------------------------
 

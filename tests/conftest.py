@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +32,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CLAUDE_CHAT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # The CLI retries 429/5xx about ten times with backoff; a test of an error wants it at once.
+    monkeypatch.setenv("CLAUDE_CODE_MAX_RETRIES", "0")
     return home
 
 
@@ -53,17 +53,3 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropicAPI]:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-fake")
         yield server
-
-
-@pytest.fixture
-def chat_argv() -> list[str]:
-    """How to start claude-chat as a user would (the installed console script's module)."""
-    return [sys.executable, "-m", "claude_chat"]
-
-
-@pytest.fixture
-def chat_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"})
-    env.pop("NO_COLOR", None)
-    return env

@@ -43,7 +43,7 @@ def test_answer_streams_live_then_a_footer(term: Terminal, api: FakeAnthropicAPI
     assert "slow7" in screen
     footer = next(line for line in screen.splitlines() if "first token" in line)
     assert re.search(
-        r"claude-\S+ · \d+ in / \d+ out · \$\d+\.\d{4} \(session \$\d+\.\d{4}\)", footer
+        r"claude-\S+ · [\d.]+k? in / [\d.]+k? out · \$\d+\.\d{4} \(session \$\d+\.\d{4}\)", footer
     )
     # The complete message the CLI sends after the deltas is not printed again.
     assert screen.count("slow3") == 1
@@ -131,3 +131,28 @@ def test_errors_are_one_line_and_the_chat_goes_on(term: Terminal) -> None:
     term.enter("after")
     screen = term.wait_for("Echo: after", timeout=30)
     assert "Traceback" not in screen
+
+
+def test_what_is_typed_during_an_answer_goes_to_the_next_prompt(
+    term: Terminal, api: FakeAnthropicAPI
+) -> None:
+    term.enter("SLOW 12")
+    term.wait_for("slow1", timeout=30)
+    term.type("\x1b[200~para one\npara two\x1b[201~")
+    term.type(" and more")
+    screen = term.wait_for(lambda s: "first token" in s and "more" in s, timeout=30)
+    # The typed text waits in the next prompt; the paste was not sent line by line.
+    prompts = [line for line in screen.splitlines() if line.startswith(PROMPT)]
+    assert prompts[-1].startswith(f"{PROMPT} para one"), screen
+    assert len(api.message_requests()) == 1
+    term.enter()
+    term.wait_for("Echo: para one", timeout=30)
+    assert api.message_requests()[-1].last_user_text == "para one\npara two and more"
+
+
+def test_ctrl_d_during_an_answer_quits_after_it(term: Terminal) -> None:
+    term.enter("SLOW 6")
+    term.wait_for("slow1", timeout=30)
+    term.ctrl("d")
+    assert term.wait_exit() == 0
+    assert "slow5" in term.history()
