@@ -2,7 +2,7 @@
 
 Blocks that can no longer change are printed once into the scrollback; only the block being
 written and a status line live in a small region that is redrawn, at most ``FPS`` times a
-second, from our own event loop (``Live(auto_refresh=False)``: no refresh thread).
+second, from our own event loop (no refresh thread).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import re
 import time
 from collections.abc import Iterable
 
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.live import Live
+from rich.console import Console, ConsoleOptions
 from rich.markdown import Markdown
-from rich.segment import Segment, SegmentLines
+from rich.segment import Segment
 from rich.text import Text
 
 from claude_chat import render
@@ -30,91 +29,77 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
+from claude_chat.live_region import LiveRegion
 from claude_chat.markdown_stream import MarkdownStream
 from claude_chat.stats import SessionStats
 
 FPS = 20
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-# Lines kept free below the live region, so it never scrolls and duplicates itself.
+# Rows kept free below the live region, so it never scrolls and duplicates itself.
 _HEADROOM = 3
 _RULE = re.compile(r" {0,3}([-*_])( *\1){2,} *")
 
-
-class _Frame:
-    """The live region: the tail of the open block, then the status line. Pure of its inputs."""
-
-    def __init__(self, source: str, thinking: bool, status: Text) -> None:
-        self.source = source
-        self.thinking = thinking
-        self.status = status
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        max_lines = max(options.size.height - _HEADROOM, 3)
-        lines: list[list[Segment]] = []
-        if self.source.strip():
-            body = Text(self.source, style="dim italic") if self.thinking else Markdown(self.source)
-            lines = console.render_lines(body, options, pad=False)
-            # Long open blocks show their end, where the text is arriving.
-            lines = lines[-max_lines:]
-        for line in lines:
-            yield from line
-            yield Segment.line()
-        yield self.status
+Lines = list[list[Segment]]
 
 
 class LiveTurnView:
+    """Rendering is a function of the view's state, done once per frame; ``fps=0`` leaves the
+    frames to the caller (benchmarks and tests)."""
+
     def __init__(
         self,
         console: Console,
         stats: SessionStats,
         thinking: ThinkingDisplay,
+        fps: int = FPS,
     ) -> None:
         self.console = console
         self.stats = stats
         self.thinking_display = thinking
-        self._live = Live(
-            console=console,
-            auto_refresh=False,
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
+        self.region = LiveRegion(console)
+        self._fps = fps
         self._text = MarkdownStream()
         self._thinking: list[str] = []
         self._thinking_words = 0
         self._printed_blocks = 0
         self._after_rule = False
+        self._finished: Lines = []
+        self._body: tuple[tuple[str, bool, int, int], Lines] | None = None
         self._status = "waiting for Claude"
         self._started = time.monotonic()
-        self._dirty = True
         self._ticker: asyncio.Task[None] | None = None
+        self._closed = False
+        self.largest_region = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
         self._started = time.monotonic()
-        self._live.start()
-        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+        if self._fps:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     def close(self) -> None:
         """Stop redrawing; whatever is still open is printed as final."""
+        if self._closed:
+            return
+        self._closed = True
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        self._flush_thinking(final=True)
-        self._flush_text(final=True)
-        self._live.update(Text(""), refresh=True)
-        self._live.stop()
+        self._flush_all()
+        self.region.update(self._finished, [], self.console.width)
+        self._finished = []
+        self.region.close()
 
     async def _tick(self) -> None:
-        # Bursts of deltas mark the view dirty; one frame draws them all.
+        # Bursts of deltas only change state; one frame draws them all. A resize is seen
+        # here too: every frame is rendered at the terminal's width of the moment.
         while True:
-            await asyncio.sleep(1 / FPS)
+            await asyncio.sleep(1 / self._fps)
             self.frame()
 
     def set_status(self, status: str) -> None:
         self._status = status
-        self._dirty = True
 
     # -- events --------------------------------------------------------------------------
 
@@ -144,7 +129,6 @@ class LiveTurnView:
             self._print(Text("✗ " + render.error_line(event), style="bold red"))
         elif isinstance(event, Retrying):
             self._status = event.message
-        self._dirty = True
 
     def finish(self, result: TurnResult) -> None:
         self.close()
@@ -157,26 +141,45 @@ class LiveTurnView:
     def frame(self) -> None:
         self._flush_thinking(final=False)
         self._flush_text(final=False)
+        width, height = self.console.size
+        options = self.console.options.update_width(width)
         elapsed = time.monotonic() - self._started
         spinner = _SPINNER[int(elapsed * 10) % len(_SPINNER)]
         status = Text(f"{spinner} {self._status} · {elapsed:.1f}s · Ctrl+C to interrupt", "dim")
         if self.thinking_display == "collapsed" and self._thinking:
             status = render.collapsed_thinking(self._thinking_words, done=False) + "\n" + status
+        status_lines = self.console.render_lines(status, options, pad=False)
+        rows = max(height - _HEADROOM - len(status_lines), 3)
+        frame = self._open_body(options, rows) + status_lines
+        self.region.update(self._finished, frame, width)
+        self._finished = []
+        self.largest_region = max(self.largest_region, len(frame))
+
+    def _open_body(self, options: ConsoleOptions, rows: int) -> Lines:
+        """The end of the open block, at most ``rows`` lines; redrawn only when it changed."""
         open_thinking = "".join(self._thinking) if self.thinking_display == "full" else ""
-        source = open_thinking or self._text.open_block
-        self._live.update(_Frame(source, bool(open_thinking), status), refresh=True)
-        self._dirty = False
+        source = open_thinking or self._text.open_tail(rows)
+        key = (source, bool(open_thinking), options.max_width, rows)
+        if self._body is not None and self._body[0] == key:
+            return self._body[1]
+        lines: Lines = []
+        if source.strip():
+            body = Text(source, style="dim italic") if open_thinking else Markdown(source)
+            lines = self.console.render_lines(body, options, pad=False)[-rows:]
+        self._body = (key, lines)
+        return lines
 
     def _print_blocks(self, blocks: Iterable[str]) -> None:
         for block in blocks:
-            # rich separates top-level blocks by one blank line (none after a rule); some
-            # blocks rendered alone start with that line, so it is dropped and added here.
+            # rich puts a blank line before a block when the element it closed last wants one:
+            # a container (list, quote, table) always gets it from its own last child, even
+            # first or after a rule, and brings it when rendered alone; any other block gets
+            # it from the previous block, which wants one unless it is a rule.
             lines = self.console.render_lines(Markdown(block), self.console.options)
-            if lines and _is_blank(lines[0]):
-                del lines[0]
-            if self._printed_blocks and not self._after_rule:
-                self._print(Text(""))
-            self._print(SegmentLines(lines, new_lines=True))
+            container = bool(lines) and _is_blank(lines[0])
+            if not container and self._printed_blocks and not self._after_rule:
+                self._finished.append([])
+            self._finished.extend(lines)
             self._printed_blocks += 1
             self._after_rule = _RULE.fullmatch(block) is not None
 
@@ -204,9 +207,9 @@ class LiveTurnView:
         self._flush_thinking(final=True)
         self._flush_text(final=True)
 
-    def _print(self, renderable: SegmentLines | Text) -> None:
-        # While the live region is up, printing goes above it and the region is redrawn.
-        self._live.console.print(renderable)
+    def _print(self, text: Text) -> None:
+        """A finished line: it goes above the live region with the next frame."""
+        self._finished.extend(self.console.render_lines(text, self.console.options, pad=False))
 
 
 def _is_blank(line: list[Segment]) -> bool:

@@ -110,9 +110,7 @@ class Repl:
         try:
             while not self._exiting:
                 try:
-                    line = await self.session.prompt_async(
-                        self._prompt, pre_run=self._after_paint
-                    )
+                    line = await self.session.prompt_async(self._prompt, pre_run=self._after_paint)
                 except EOFError:
                     break
                 except KeyboardInterrupt:

@@ -76,6 +76,12 @@ class Terminal:
                 break
         raise AssertionError(f"timed out waiting for {what!r}; screen:\n{self.history()}")
 
+    def resize(self, rows: int, cols: int) -> None:
+        """As a terminal window does: the screen changes size and the program gets SIGWINCH."""
+        self.pump(0.05)
+        self.screen.resize(rows, cols)
+        self.child.setwinsize(rows, cols)
+
     def type(self, text: str) -> None:
         self.child.send(text)
 

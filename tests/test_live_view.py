@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -158,12 +159,154 @@ def test_interrupted_turn_is_marked_and_keeps_its_text() -> None:
 def test_a_long_open_block_keeps_the_live_region_below_the_screen_height() -> None:
     async def run() -> int:
         out = io.StringIO()
-        view = LiveTurnView(console(out), SessionStats(), "full")
+        view = LiveTurnView(console(out), SessionStats(), "full", fps=0)
         view.start()
         view.on_event(TextDelta("```\n" + "\n".join(f"line {i}" for i in range(500))))
         view.frame()
-        height = view._live._live_render._shape[1] if view._live._live_render._shape else 0
         view.close()
-        return height
+        return view.largest_region
 
     assert 0 < asyncio.run(run()) < HEIGHT
+
+
+def test_frames_overwrite_in_place_and_only_what_changed() -> None:
+    async def run() -> tuple[str, str]:
+        out = io.StringIO()
+        view = LiveTurnView(console(out), SessionStats(), "full", fps=0)
+        view.start()
+        view.on_event(TextDelta("A paragraph that is still being written"))
+        view.frame()
+        first = out.getvalue()
+        view.frame()  # nothing new: only the status row (elapsed time) may change
+        second = out.getvalue()[len(first) :]
+        view.close()
+        return first, second
+
+    first, second = asyncio.run(run())
+    # Synchronized output brackets every frame; nothing is erased before it is drawn again.
+    assert first.startswith("\x1b[?2026h") and first.endswith("\x1b[?2026l")
+    assert "\x1b[2K" not in first + second
+    assert "A paragraph" not in second
+    assert second.count("\n") == 0
+
+
+def resized(events: list[Event], at: int, width: int) -> list[str]:
+    """The scrollback of a turn whose terminal is narrowed to ``width`` after ``at`` events."""
+
+    async def run() -> tuple[str, str]:
+        out = io.StringIO()
+        term = console(out)
+        view = LiveTurnView(term, SessionStats(), "full", fps=0)
+        view.start()
+        for event in events[:at]:
+            view.on_event(event)
+            view.frame()
+        before = out.getvalue()
+        term.width = width
+        for event in events[at:]:
+            view.on_event(event)
+            view.frame()
+        view.close()
+        return before, out.getvalue()[len(before) :]
+
+    before, after = asyncio.run(run())
+    screen = pyte.HistoryScreen(WIDTH, HEIGHT, history=100_000)
+    stream = pyte.Stream(screen)
+    stream.feed(before.replace("\n", "\r\n"))
+    screen.resize(HEIGHT, width)
+    stream.feed(after.replace("\n", "\r\n"))
+    top = ["".join(ch.data for ch in line.values()).rstrip() for line in screen.history.top]
+    lines = top + [line.rstrip() for line in screen.display]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def test_a_resize_while_streaming_redraws_the_tail_and_duplicates_nothing() -> None:
+    paragraphs = "\n\n".join(f"Paragraph {i}: " + "word " * 30 for i in range(12))
+    events = chunked(paragraphs, [4] * 600)
+    lines = resized(events, at=200, width=60)
+    text = "\n".join(lines)
+    for i in range(12):
+        assert text.count(f"Paragraph {i}:") == 1, text
+    # Committed text keeps its width; what came after the resize is wrapped at the new one.
+    assert max(len(line) for line in lines[-10:]) <= 60
+    assert not any("Ctrl+C to interrupt" in line for line in lines)
+
+
+WORDS = st.sampled_from(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "**bold**",
+        "`code`",
+        "*it*",
+        "[link](https://example.com)",
+        "x",
+        "longerword",
+        "ünïcode",
+        "漢字",
+    ]
+)
+
+
+def words(min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
+    return st.lists(WORDS, min_size=min_size, max_size=max_size).map(" ".join)
+
+
+@st.composite
+def blocks(draw: st.DrawFn) -> str:
+    kind = draw(
+        st.sampled_from(
+            ["heading", "paragraph", "bullets", "ordered", "fence", "table", "quote", "rule"]
+        )
+    )
+    if kind == "heading":
+        return "#" * draw(st.integers(1, 3)) + " " + draw(words(1, 4))
+    if kind == "paragraph":
+        return "\n".join(draw(st.lists(words(), min_size=1, max_size=3)))
+    if kind in ("bullets", "ordered"):
+        items = draw(st.lists(words(1, 6), min_size=1, max_size=5))
+        lines = []
+        for number, item in enumerate(items, start=1):
+            lines.append(("- " if kind == "bullets" else f"{number}. ") + item)
+            if draw(st.booleans()):
+                lines.append(("  " if kind == "bullets" else "   ") + "- " + draw(words(1, 4)))
+        return "\n".join(lines)
+    if kind == "fence":
+        code = draw(
+            st.lists(
+                st.sampled_from(
+                    ["def f(x):", "    return x + 1", "", "print('hi')  # note", "class A: pass"]
+                ),
+                min_size=1,
+                max_size=8,
+            )
+        )
+        return "```python\n" + "\n".join(code) + "\n```"
+    if kind == "table":
+        rows = draw(st.lists(st.tuples(words(1, 2), words(1, 2)), min_size=1, max_size=4))
+        return "| name | value |\n|------|-------|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    if kind == "quote":
+        return "\n".join("> " + line for line in draw(st.lists(words(), min_size=1, max_size=3)))
+    return "---"
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    # Blocks are mostly apart, sometimes back to back (a lazy line, a fence after a line).
+    parts = draw(st.lists(blocks(), min_size=1, max_size=8))
+    document = parts[0]
+    for part in parts[1:]:
+        document += draw(st.sampled_from(["\n\n", "\n\n", "\n", "\n\n\n"])) + part
+    return document
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents(), st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=200))
+def test_varied_markdown_in_any_chunking_leaves_what_rich_prints(
+    document: str, sizes: list[int]
+) -> None:
+    assert streamed(chunked(document, sizes)) == whole(document)

@@ -80,3 +80,29 @@ def test_an_open_block_is_never_final() -> None:
     stream.feed("```\ncode\n\nmore")
     assert stream.take_final_blocks() == ["| a | b |\n|---|---|\n| 1 | 2 |"]
     assert stream.open_block.startswith("```")
+
+
+def test_a_line_still_being_written_never_ends_a_block() -> None:
+    stream = MarkdownStream()
+    stream.feed("1. one\n\n1")  # "1" alone is a paragraph, but may become "1. two"
+    assert stream.take_final_blocks() == []
+    stream.feed(". two\n\nAfter.\n")
+    assert stream.take_final_blocks() == ["1. one\n\n1. two"]
+
+
+def test_the_tail_of_a_long_block_is_cut_where_markdown_allows() -> None:
+    def tail(source: str, max_lines: int = 10) -> str:
+        stream = MarkdownStream()
+        stream.feed(source)
+        return stream.open_tail(max_lines)
+
+    code = "```python\n" + "".join(f"x = {i}\n" for i in range(1000))
+    assert tail(code) == "```python\n" + "".join(f"x = {i}\n" for i in range(992, 1000))
+    table = "| a | b |\n|---|---|\n" + "".join(f"| {i} | {i} |\n" for i in range(500))
+    assert tail(table).splitlines()[:3] == ["| a | b |", "|---|---|", "| 492 | 492 |"]
+    numbered = "".join(f"1. item {i}\n" for i in range(300))
+    assert tail(numbered).splitlines()[0] == "293. item 292"
+    bullets = "".join(f"- item {i}\n  more {i}\n" for i in range(300))
+    assert tail(bullets).splitlines()[0] == "- item 296"
+    short = "A paragraph.\n"
+    assert tail(short) == short

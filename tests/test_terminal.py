@@ -156,3 +156,50 @@ def test_ctrl_d_during_an_answer_quits_after_it(term: Terminal) -> None:
     term.ctrl("d")
     assert term.wait_exit() == 0
     assert "slow5" in term.history()
+
+
+def test_thinking_tools_and_markdown_are_rendered(term: Terminal, project: Path) -> None:
+    term.enter("THINK")
+    screen = term.wait_for("Thought done.", timeout=30)
+    assert screen.index("Let me think about this.") < screen.index("Thought done.")
+    term.enter("TOOL echo hi")
+    screen = term.wait_for("Tool said:", timeout=60)
+    assert re.search(r"Bash.*echo hi", screen)
+    term.enter("MARKDOWN")
+    screen = term.wait_for(lambda s: s.count("first token") == 3, timeout=30)
+    # Markdown syntax is rendered, not shown raw.
+    assert "```" not in screen
+    assert "## " not in screen
+
+
+def test_a_resize_while_streaming_leaves_no_duplicated_lines(term: Terminal) -> None:
+    term.enter("LONG 6")
+    term.wait_for("Paragraph 2:", timeout=30)
+    term.resize(40, 70)
+    screen = term.wait_for(lambda s: s.count(PROMPT) == 2, timeout=60)
+    for i in range(1, 7):
+        assert screen.count(f"Paragraph {i}:") == 1, screen
+    assert "Ctrl+C to interrupt" not in screen
+    # What streamed after the resize was wrapped at the new width.
+    assert max(len(line) for line in term.display().splitlines()) <= 70
+
+
+@pytest.mark.parametrize("variable", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_plain_terminals_get_plain_text_as_it_comes(
+    variable: dict[str, str], api: FakeAnthropicAPI, project: Path, isolated: Path
+) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", **variable}
+    terminal = Terminal([sys.executable, "-m", "claude_chat"], env, project)
+    try:
+        terminal.wait_for(PROMPT, timeout=20)
+        terminal.pump(3)
+        terminal.enter("MARKDOWN")
+        screen = terminal.wait_for("return message", timeout=60)
+        # Markdown is shown as written, not rendered, and no colour codes are sent.
+        assert "# A heading" in screen and "```python" in screen
+        assert b"\x1b[38;" not in terminal.raw and b"\x1b[2m" not in terminal.raw
+        terminal.ctrl("d")
+        assert terminal.wait_exit() == 0
+    finally:
+        terminal.close()
+    assert processes_with_env(str(isolated)) == []
