@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -32,8 +31,9 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command()
+@app.callback(invoke_without_command=True)
 def chat(
+    context: typer.Context,
     model: Annotated[
         Optional[str],  # noqa: UP045 - typer reads this annotation at runtime on Python 3.10
         typer.Option("--model", "-m", help="Model alias (sonnet, opus, haiku) or full name."),
@@ -57,6 +57,14 @@ def chat(
         Optional[str],  # noqa: UP045
         typer.Option("--session", help="Resume the session with this id."),
     ] = None,
+    resume_last: Annotated[
+        bool,
+        typer.Option("--continue", "-c", help="Resume this directory's most recent session."),
+    ] = False,
+    fork: Annotated[
+        bool,
+        typer.Option("--fork", help="With --session or --continue: go on in a copy of it."),
+    ] = False,
     thinking: Annotated[
         str,
         typer.Option("--thinking", help="Show thinking: full (dimmed), collapsed or hidden."),
@@ -80,11 +88,15 @@ def chat(
         raise _fail(f"--cwd {cwd}: no such directory")
     if cli_path is not None and not (cli_path.is_file() and os.access(cli_path, os.X_OK)):
         raise _fail(f"--cli-path {cli_path}: no executable file there")
-    if session is not None:
-        try:
-            session = str(uuid.UUID(session))
-        except ValueError:
-            raise _fail(f"--session {session[:60]!r} is not a session id (a UUID)", 2) from None
+    if context.invoked_subcommand is not None:
+        return
+    from claude_chat.errors import ChatError
+
+    try:
+        session, session_cwd = _starting_session(session, resume_last, fork, cwd)
+    except ChatError as exc:
+        raise _fail(str(exc)) from None
+    cwd = session_cwd or cwd
     config = ChatConfig(
         model=model,
         cwd=cwd.resolve() if cwd else None,
@@ -94,6 +106,108 @@ def chat(
         thinking=thinking,  # type: ignore[arg-type]  # checked above
     )
     raise typer.Exit(asyncio.run(_run(config)))
+
+
+def _starting_session(
+    session: str | None, resume_last: bool, fork: bool, cwd: Path | None
+) -> tuple[str | None, Path | None]:
+    """The session to resume and the directory it must run in (when not ``cwd``)."""
+    from claude_chat import sessions
+    from claude_chat.commands import TORN_WARNING, session_dir
+    from claude_chat.config import data_dir
+    from claude_chat.errors import ChatError
+
+    here = str((cwd or Path.cwd()).resolve())
+    if session is not None and resume_last:
+        raise ChatError("use --session ID or --continue, not both")
+    if fork and session is None and not resume_last:
+        raise ChatError("--fork needs the session to copy: --session ID or --continue")
+    if resume_last:
+        found = sessions.list_sessions(here, data_dir() / "sessions-cache.json")
+        if not found:
+            raise ChatError(f"no session in {here} yet; `claude-chat sessions --all` lists all")
+        target = found[0]
+    elif session is not None:
+        if not sessions.is_session_id(session):
+            raise sessions.SessionNotFoundError(session[:60], "not a session id (a UUID):")
+        path = sessions.find_session_file(session)
+        if path is None:
+            raise sessions.SessionNotFoundError(session)
+        summary = sessions.summarize(path)
+        target = summary or sessions.SessionSummary(session.lower(), "", 0, None, 0, path)
+    else:
+        return None, None
+    if sessions.end_torn_record(target.path):
+        sys.stderr.write(TORN_WARNING + "\n")
+    session_cwd = session_dir(target, here)
+    if session_cwd is not None:
+        sys.stderr.write(f"session {target.session_id[:8]} is in {session_cwd}: working there\n")
+    chosen = target.session_id
+    if fork:
+        chosen = sessions.fork(target.session_id)
+        sys.stderr.write(f"forked {target.session_id} → {chosen}: going on in the fork\n")
+    return chosen, session_cwd
+
+
+@app.command("sessions")
+def list_sessions_command(
+    text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="Only sessions whose title or id has these words."),
+    ] = None,
+    every_directory: Annotated[
+        bool, typer.Option("--all", help="Sessions of every directory, not only this one.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for programs.")] = False,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--limit", help="At most this many (0: all). Default: 30 rows; JSON all."),
+    ] = None,
+) -> None:
+    """List stored sessions, newest first, without starting a chat."""
+    import json
+    import time
+
+    from claude_chat import sessions
+    from claude_chat.commands import session_table
+    from claude_chat.config import data_dir
+
+    here = str(Path.cwd().resolve())
+    cache = data_dir() / "sessions-cache.json"
+    found = sessions.list_sessions(None if every_directory else here, cache)
+    if text:
+        found = sessions.matching(found, text)
+    if as_json:
+        rows = [
+            {
+                "id": s.session_id,
+                "title": s.title,
+                "last_active": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.last_active)),
+                "turns": s.turns,
+                "cwd": s.cwd,
+            }
+            for s in (found[:limit] if limit else found)
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not found:
+        where = "" if every_directory else f" in {here} (--all for every directory)"
+        sys.stdout.write(f"no sessions{where}\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    limit = 30 if limit is None else limit
+    shown = found[:limit] if limit > 0 else found
+    headers, table_rows = session_table(shown, here)
+    table = Table(*headers, box=None, header_style="bold", pad_edge=False)
+    for row in table_rows:
+        table.add_row(*row)
+    console = Console(highlight=False)
+    console.print(table)
+    if len(found) > len(shown):
+        console.print(f"… and {len(found) - len(shown)} older (--limit 0 shows all)", style="dim")
+    console.print("resume one with: claude-chat --session ID", style="dim")
 
 
 async def _run(config: ChatConfig) -> int:

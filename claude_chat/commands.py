@@ -6,17 +6,28 @@ The core of the chat: no terminal code here. Handlers talk to the user through a
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import os
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Protocol, TypeVar
 
-from claude_chat.config import THINKING_DISPLAYS, ThinkingDisplay
+from claude_chat import sessions
+from claude_chat.config import THINKING_DISPLAYS, ThinkingDisplay, data_dir
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import CommandError
+from claude_chat.sessions import RecapLine, SessionSummary
 from claude_chat.stats import SessionStats
 
+T = TypeVar("T")
+TABLE_ROWS = 30
+TORN_WARNING = (
+    "warning: the session's last record was cut off mid-write; going on from the one before"
+)
 _COMMAND = re.compile(r"/([A-Za-z][\w-]*)(?:\s+(.*))?", re.DOTALL)
 
 
@@ -26,12 +37,22 @@ class CommandContext(Protocol):
     thinking: ThinkingDisplay
     # Keys and what they do, for /help; empty where there is no keyboard (piped mode).
     key_help: Sequence[tuple[str, str]]
+    # The last table /sessions showed: /resume N and /delete N count in it.
+    listed_sessions: list[SessionSummary]
 
     def say(self, text: str) -> None:
         """Show a line (or a few) of plain information."""
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Show aligned ``name  value`` rows."""
+
+    def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None: ...
+
+    def show_recap(self, lines: Sequence[RecapLine]) -> None:
+        """Show the end of a conversation the chat is going on with."""
+
+    async def confirm(self, question: str) -> bool:
+        """Ask a yes/no question; no (the default) where nobody can answer."""
 
     def clear_screen(self) -> None: ...
 
@@ -221,6 +242,201 @@ async def _thinking(ctx: CommandContext, args: str) -> None:
         raise CommandError(f"thinking display must be full, collapsed or hidden, not {choice!r}")
     ctx.thinking = choice  # type: ignore[assignment]  # checked against THINKING_DISPLAYS above
     ctx.say(f"thinking: {choice}")
+
+
+@registry.command("sessions", args="[TEXT] [--all]")
+async def _sessions(ctx: CommandContext, args: str) -> None:
+    """List this directory's sessions, newest first, or those whose title has TEXT.
+
+    --all lists the sessions of every directory. /resume N and /delete N take a number
+    from this table.
+    """
+    words = args.split()
+    every_directory = "--all" in words
+    text = " ".join(w for w in words if w != "--all")
+    found = await list_sessions(ctx, every_directory)
+    if text:
+        found = sessions.matching(found, text)
+    ctx.listed_sessions = found
+    if not found:
+        where = "" if every_directory else " in this directory (--all for every directory)"
+        ctx.say(f"no sessions{' matching ' + repr(text) if text else ''}{where}")
+        return
+    headers, rows = session_table(found[:TABLE_ROWS], _chat_cwd(ctx), current=ctx.engine.session_id)
+    ctx.show_table(headers, rows)
+    more = len(found) - TABLE_ROWS
+    if more > 0:
+        ctx.say(f"… and {more} older (/sessions TEXT finds one by its title)")
+    ctx.say("/resume N switches to one")
+
+
+@registry.command("resume", args="N|ID|TEXT")
+async def _resume(ctx: CommandContext, args: str) -> None:
+    """Switch to another session: its number in /sessions, its id (or its start), or words
+    of its title. This conversation stays stored and can be resumed in turn."""
+    if not args:
+        raise CommandError("say which session: /resume N, ID or TEXT (/sessions lists them)")
+    _refuse_while_busy(ctx, "switching session")
+    target = sessions.resolve(args, ctx.listed_sessions or await list_sessions(ctx, False))
+    if target.session_id == ctx.engine.session_id:
+        ctx.say(f"already in session {target.session_id}")
+        return
+    await _go_to(ctx, target)
+
+
+@registry.command("new")
+async def _new(ctx: CommandContext, args: str) -> None:
+    """Start a new conversation (the current one stays stored: /sessions, /resume)."""
+    _refuse_while_busy(ctx, "starting a new session")
+    previous = ctx.engine.session_id
+    await ctx.engine.switch_session(None)
+    ctx.stats = SessionStats()
+    ctx.say(
+        "new session" + (f" (the last one: claude-chat --session {previous})" if previous else "")
+    )
+
+
+@registry.command("rename", args="TITLE")
+async def _rename(ctx: CommandContext, args: str) -> None:
+    """Give this session a title, shown by /sessions and by Claude Code's own /resume."""
+    session_id = _current(ctx, "renamed")
+    title = " ".join(args.split())
+    if not title:
+        raise CommandError("say the new title: /rename TITLE")
+    await _in_worker(sessions.rename, session_id, title[:200])
+    ctx.listed_sessions = []
+    ctx.say(f"session {session_id[:8]} is now titled {title[:200]!r}")
+
+
+@registry.command("fork")
+async def _fork(ctx: CommandContext, args: str) -> None:
+    """Branch this conversation into a new session and go on there; the original stays as it
+    was."""
+    session_id = _current(ctx, "forked")
+    _refuse_while_busy(ctx, "forking")
+    fork_id = await _in_worker(sessions.fork, session_id)
+    await ctx.engine.switch_session(fork_id)
+    ctx.stats = SessionStats()
+    ctx.say(f"forked {session_id} → {fork_id}; you are in the fork now")
+    ctx.say(f"the original: claude-chat --session {session_id}")
+
+
+@registry.command("delete", args="N|ID")
+async def _delete(ctx: CommandContext, args: str) -> None:
+    """Delete a session for good (asks first). Deleting this one starts a new session."""
+    if not args:
+        raise CommandError("say which session: /delete N or /delete ID (/sessions lists them)")
+    target = sessions.resolve(args, ctx.listed_sessions or await list_sessions(ctx, False))
+    current = target.session_id == ctx.engine.session_id
+    if current:
+        _refuse_while_busy(ctx, "deleting this session")
+    question = f"delete session {target.session_id[:8]} {target.title[:60]!r}"
+    question += f" ({target.turns} turns{', the current one' if current else ''})? [y/N] "
+    if not await ctx.confirm(question):
+        ctx.say("not deleted")
+        return
+    await _in_worker(sessions.delete, target.session_id)
+    ctx.listed_sessions = []
+    ctx.say(f"deleted session {target.session_id}")
+    if current:
+        await ctx.engine.switch_session(None)
+        ctx.stats = SessionStats()
+        ctx.say("new session")
+
+
+async def list_sessions(ctx: CommandContext, every_directory: bool) -> list[SessionSummary]:
+    cwd = None if every_directory else _chat_cwd(ctx)
+    return await _in_worker(sessions.list_sessions, cwd, data_dir() / "sessions-cache.json")
+
+
+def session_table(
+    found: Sequence[SessionSummary], cwd: str, current: str | None = None, now: float | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """The rows of a sessions table: number, short id, title, last activity, turns, directory
+    (only for sessions of another directory)."""
+    now = time.time() if now is None else now
+    other_dirs = any(s.cwd and s.cwd != cwd for s in found)
+    headers = ["#", "id", "title", "last active", "turns"] + (["directory"] if other_dirs else [])
+    rows = []
+    for number, summary in enumerate(found, start=1):
+        mark = "*" if summary.session_id == current else ""
+        row = [
+            f"{number}{mark}",
+            summary.session_id[:8],
+            summary.title,
+            relative_time(now - summary.last_active),
+            str(summary.turns),
+        ]
+        if other_dirs:
+            row.append("" if summary.cwd == cwd else _home_short(summary.cwd or "?"))
+        rows.append(row)
+    return headers, rows
+
+
+def relative_time(seconds: float) -> str:
+    if seconds < 60:
+        return "just now"
+    for size, unit in (
+        (86400 * 365, "year"),
+        (86400 * 30, "month"),
+        (86400 * 7, "week"),
+        (86400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+    ):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    return "just now"
+
+
+async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
+    cwd = session_dir(target, _chat_cwd(ctx))
+    if await _in_worker(sessions.end_torn_record, target.path):
+        ctx.say(TORN_WARNING)
+    await ctx.engine.switch_session(target.session_id, cwd)
+    ctx.stats = SessionStats()
+    ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
+    if cwd is not None:
+        ctx.say(f"that session is in {target.cwd}: Claude Code works there now")
+    ctx.show_recap(await _in_worker(sessions.recap, target.session_id))
+
+
+def session_dir(target: SessionSummary, here: str) -> Path | None:
+    """Where Claude Code must run to resume ``target``, when that is not ``here``: it finds
+    a session by the directory it was recorded in."""
+    if not target.cwd or target.cwd == here:
+        return None
+    if not os.path.isdir(target.cwd):
+        raise CommandError(
+            f"session {target.session_id[:8]} was in {target.cwd}, which no longer exists"
+        )
+    return Path(target.cwd)
+
+
+def _current(ctx: CommandContext, verb: str) -> str:
+    if ctx.engine.session_id is None:
+        raise CommandError(f"this session has no messages yet, so it cannot be {verb}")
+    return ctx.engine.session_id
+
+
+def _refuse_while_busy(ctx: CommandContext, what: str) -> None:
+    if ctx.engine.busy:
+        raise CommandError(f"an answer is still streaming: wait for it (or Ctrl+C) before {what}")
+
+
+def _chat_cwd(ctx: CommandContext) -> str:
+    return ctx.engine.cwd or os.getcwd()
+
+
+def _home_short(path: str) -> str:
+    home = str(Path.home())
+    return "~" + path[len(home) :] if path == home or path.startswith(home + os.sep) else path
+
+
+async def _in_worker(function: Callable[..., T], *args: object) -> T:
+    # Session files can be large; reading them must not stall the screen.
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
 def _cli_state(engine: ChatEngine) -> str:

@@ -13,7 +13,8 @@ import importlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -90,6 +91,7 @@ class ChatEngine:
         self._translate: ModuleType | None = None
         self._process_cost = 0.0
         self._stderr_tail: deque[str] = deque(maxlen=20)
+        self._spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -112,36 +114,8 @@ class ChatEngine:
 
     async def _start(self) -> None:
         try:
-            # The SDK takes about a second to import (mostly ``mcp``); a worker thread keeps
-            # the prompt responsive while it loads. This is the only code that leaves the loop.
-            loop = asyncio.get_running_loop()
-            translate = await loop.run_in_executor(
-                None, importlib.import_module, "claude_chat.translate"
-            )
-            sdk = importlib.import_module("claude_agent_sdk")
-            self._translate = translate
-            transport = self._transport_factory() if self._transport_factory else None
-            client = sdk.ClaudeSDKClient(self._options(sdk), transport=transport)
-            try:
-                await client.connect()
-            except sdk.CLINotFoundError as exc:
-                raise CLINotFoundError(
-                    "Claude Code CLI not found"
-                    + (f" at {self.config.cli_path}" if self.config.cli_path else "")
-                    + ": install claude-agent-sdk (it bundles the CLI) or pass --cli-path",
-                    path=str(self.config.cli_path or ""),
-                ) from exc
-            except Exception as exc:
-                detail = self._stderr_tail[-1] if self._stderr_tail else str(exc)
-                raise CLIStartError(
-                    f"Claude Code did not start: {detail}", stderr=list(self._stderr_tail)
-                ) from exc
-            self._client = client
-            self._process_cost = 0.0
-            info = await client.get_server_info() or {}
-            self._read_server_info(info)
-            self._reader = loop.create_task(self._read_messages(client))
-            self._set_state("ready")
+            client, info = await self._connect(self.session_id)
+            self._install(client, info)
         except ChatError as exc:
             self.start_error = exc
             self._set_state("failed")
@@ -149,14 +123,99 @@ class ChatEngine:
             self.start_error = CLIStartError(f"Claude Code did not start: {exc}")
             self._set_state("failed")
 
-    def _options(self, sdk: ModuleType) -> Any:
+    async def _connect(self, resume: str | None) -> tuple[ClaudeSDKClient, dict[str, Any]]:
+        """A connected Claude Code process and what it says about itself."""
+        # The SDK takes about a second to import (mostly ``mcp``); a worker thread keeps
+        # the prompt responsive while it loads. This is the only code that leaves the loop.
+        loop = asyncio.get_running_loop()
+        translate = await loop.run_in_executor(
+            None, importlib.import_module, "claude_chat.translate"
+        )
+        sdk = importlib.import_module("claude_agent_sdk")
+        self._translate = translate
+        transport = self._transport_factory() if self._transport_factory else None
+        client = sdk.ClaudeSDKClient(self._options(sdk, resume), transport=transport)
+        try:
+            await client.connect()
+        except sdk.CLINotFoundError as exc:
+            raise CLINotFoundError(
+                "Claude Code CLI not found"
+                + (f" at {self.config.cli_path}" if self.config.cli_path else "")
+                + ": install claude-agent-sdk (it bundles the CLI) or pass --cli-path",
+                path=str(self.config.cli_path or ""),
+            ) from exc
+        except Exception as exc:
+            detail = self._stderr_tail[-1] if self._stderr_tail else str(exc)
+            raise CLIStartError(
+                f"Claude Code did not start: {detail}", stderr=list(self._stderr_tail)
+            ) from exc
+        try:
+            info = await client.get_server_info() or {}
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            raise
+        return client, info
+
+    def _install(self, client: ClaudeSDKClient, info: dict[str, Any]) -> None:
+        self._client = client
+        self._process_cost = 0.0
+        self._read_server_info(info)
+        self._reader = asyncio.get_running_loop().create_task(self._read_messages(client))
+        self._set_state("ready")
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def warm_spare(self) -> None:
+        """Start a process for a fresh session in the background, so that a switch to a new
+        session does not wait for Claude Code to start."""
+        if self._spare is None and self.state not in ("closed", "failed"):
+            self._spare = asyncio.get_running_loop().create_task(self._connect(None))
+
+    async def switch_session(self, session_id: str | None, cwd: Path | None = None) -> None:
+        """Go on in another session (None: a new one): this process is closed and another
+        resumes that session, in ``cwd`` when given. The model stays."""
+        if self.busy:
+            raise TurnInProgressError("an answer is still streaming; wait for it or press Ctrl+C")
+        await self._stop_process()
+        if self.state == "closed":
+            raise EngineClosedError("the chat engine is closed")
+        self.config = replace(
+            self.config,
+            resume_session_id=session_id,
+            cwd=cwd or self.config.cwd,
+            model=self.model,
+        )
+        self.session_id = session_id
+        self.cwd = str(self.config.cwd) if self.config.cwd else None
+        spare, self._spare = self._spare, None
+        if session_id is None and cwd is None and spare is not None:
+            self._set_state("starting")
+            try:
+                client, info = await spare
+            except Exception:
+                self._set_state("stopped")  # start as usual below
+            else:
+                model = self.model
+                self._install(client, info)
+                if model and self.model != model:
+                    await self.set_model(model)
+                return
+        elif spare is not None:
+            await _discard(spare)
+        self._set_state("stopped")
+        self.start()
+        await self.wait_ready()
+
+    def _options(self, sdk: ModuleType, resume: str | None) -> Any:
         config = self.config
         return sdk.ClaudeAgentOptions(
-            model=config.model,
+            # The model of the moment: a restart after a crash keeps what /model chose.
+            model=self.model,
             cwd=config.cwd,
             cli_path=config.cli_path,
             permission_mode=config.permission_mode,
-            resume=self.session_id,
+            resume=resume,
             include_partial_messages=True,
             # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
             system_prompt={"type": "preset", "preset": "claude_code"},
@@ -190,6 +249,9 @@ class ChatEngine:
     async def close(self) -> None:
         """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
         self._set_state("closed")
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            await _discard(spare)
         await self._stop_process()
 
     async def _stop_process(self) -> None:
@@ -387,6 +449,15 @@ class ChatEngine:
     def _notify(self) -> None:
         if self._on_change is not None:
             self._on_change()
+
+
+async def _discard(spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]]) -> None:
+    """Close a process that was started but is not wanted."""
+    if not spare.done():
+        spare.cancel()
+    with contextlib.suppress(BaseException):
+        client, _ = await spare
+        await client.disconnect()
 
 
 def _str_or_none(value: object) -> str | None:

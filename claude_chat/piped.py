@@ -17,6 +17,7 @@ from claude_chat.config import ChatConfig
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import ChatError
 from claude_chat.plain_view import PlainTurnView
+from claude_chat.sessions import RecapLine, SessionSummary
 from claude_chat.stats import SessionStats
 
 
@@ -46,6 +47,7 @@ class PipedChat:
         self.err = err or sys.stderr
         self._exiting = False
         self._failed = False
+        self.listed_sessions: list[SessionSummary] = []
 
     async def run(self) -> int:
         self.engine.start()
@@ -82,6 +84,18 @@ class PipedChat:
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+    def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        # Tab-separated: easy to read and to cut.
+        self.say("\n".join("\t".join(row) for row in [list(headers), *rows]))
+
+    def show_recap(self, lines: Sequence[RecapLine]) -> None:
+        # The recap is for a person looking at a screen; piped output stays the answers.
+        pass
+
+    async def confirm(self, question: str) -> bool:
+        self.err.write(question + "no (nobody can answer in piped mode)\n")
+        return False
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         width = max((len(name) for name, _ in pairs), default=0)

@@ -8,6 +8,7 @@ from typing import Any
 from rich.text import Text
 
 from claude_chat.events import ToolCall, ToolResult, TurnError, TurnResult
+from claude_chat.sessions import RecapLine
 from claude_chat.stats import SessionStats
 
 # The argument that says what a tool call does, by tool.
@@ -60,6 +61,15 @@ def tool_call_summary(call: ToolCall, width: int = 100) -> str:
     argument: Any = call.input.get(key) if key else None
     shown = one_line(str(argument), width) if argument else compact_json(call.input, width)
     return f"{call.name}({shown})"
+
+
+def recap_line(line: RecapLine, width: int = 100) -> str:
+    """One line of a conversation's recap: ``you › …``, ``claude › …``, ``  ⏺ Tool(arg)``."""
+    if line.role == "tool":
+        call = ToolCall("", line.text, dict(line.tool_input or {}))
+        return "  ⏺ " + tool_call_summary(call, width - 6)
+    prefix = f"{line.role} › "
+    return prefix + one_line(line.text, width - len(prefix))
 
 
 def tool_result_summary(result: ToolResult, width: int = 100) -> str:

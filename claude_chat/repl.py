@@ -30,6 +30,7 @@ from claude_chat.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import ChatError
 from claude_chat.keys import KEY_HELP, prompt_key_bindings
+from claude_chat.sessions import RecapLine, SessionSummary
 from claude_chat.stats import SessionStats
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Repl:
         self.thinking = config.thinking
         self.key_help: Sequence[tuple[str, str]] = KEY_HELP
         self.exit_code = 0
+        self.listed_sessions: list[SessionSummary] = []
         self._exiting = False
         self._hint = ""
         history = private_file(data_dir() / "history")
@@ -107,6 +109,10 @@ class Repl:
                 ]
             )
         )
+        if self.engine.session_id:
+            # Claude Code boots while the recap is read: both wait for the SDK's import.
+            self.engine.start()
+            await self._recap_at_start(self.engine.session_id)
         try:
             while not self._exiting:
                 try:
@@ -121,7 +127,10 @@ class Repl:
         finally:
             await self.engine.close()
         if self.engine.session_id:
-            self._print_line(f"Session {self.engine.session_id}", "dim")
+            self._print_line(
+                f"Resume this conversation with: claude-chat --session {self.engine.session_id}",
+                "dim",
+            )
         return self.exit_code
 
     async def _handle(self, line: str) -> None:
@@ -158,6 +167,20 @@ class Repl:
             await run_turn(self.engine, text, view, self.stats)
         for task in interrupting:
             await task
+        # Someone who chats may well start another conversation: have its process ready.
+        self.engine.warm_spare()
+
+    async def _recap_at_start(self, session_id: str) -> None:
+        from claude_chat.sessions import recap
+
+        try:
+            lines = await asyncio.get_running_loop().run_in_executor(None, recap, session_id)
+        except Exception as exc:  # the chat can go on without a recap
+            self._log_crash(exc)
+            return
+        if lines:
+            self._print_line(f"resuming session {session_id}; where it ended:", "dim")
+            self.show_recap(lines)
 
     def _view(self) -> TurnView:
         from claude_chat.live_view import LiveTurnView
@@ -234,6 +257,28 @@ class Repl:
 
     def say(self, text: str) -> None:
         self._print_line(text)
+
+    def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        from rich.table import Table
+
+        table = Table(*headers, box=None, header_style="bold", pad_edge=False)
+        for row in rows:
+            table.add_row(*row)
+        self.console.print(table)
+
+    def show_recap(self, lines: Sequence[RecapLine]) -> None:
+        from claude_chat.render import recap_line
+
+        for line in lines:
+            self._print_line(recap_line(line, self.console.width), "dim")
+
+    async def confirm(self, question: str) -> bool:
+        answer_session: PromptSession[str] = PromptSession()
+        try:
+            answer = await answer_session.prompt_async(question)
+        except (EOFError, KeyboardInterrupt):
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         from rich.table import Table

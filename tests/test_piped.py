@@ -47,12 +47,12 @@ def test_a_whole_chat() -> None:
 def test_a_failed_turn_makes_exit_status_1_and_the_chat_goes_on() -> None:
     cli = fake.FakeCLI()
     cli.enqueue(fake.api_error("API Error: 400 fake 400"))
-    code, out, err = run_chat(cli, b"bad\n/nope\nok\n")
+    code, out, err = run_chat(cli, b"bad\n/xyzzy\nok\n")
     assert code == 1
     assert out == "Echo: ok\n"
     lines = err.splitlines()
     assert lines[0] == "error: API Error: 400 fake 400 (the request was rejected)"
-    assert "error: unknown command /nope (/help lists commands)" in lines
+    assert "error: unknown command /xyzzy (/help lists commands)" in lines
     assert cli.user_texts == ["bad", "ok"]
 
 

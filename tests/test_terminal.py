@@ -107,7 +107,7 @@ def test_exit_closes_the_cli_and_tells_the_session(term: Terminal, isolated: Pat
     term.wait_for("Echo: hello", timeout=30)
     term.enter("/exit")
     assert term.wait_exit() == 0
-    assert re.search(r"Session [0-9a-f-]{36}", term.history())
+    assert re.search(r"claude-chat --session [0-9a-f-]{36}", term.history())
     assert processes_with_env(str(isolated)) == []
 
 
@@ -202,4 +202,66 @@ def test_plain_terminals_get_plain_text_as_it_comes(
         assert terminal.wait_exit() == 0
     finally:
         terminal.close()
+    assert processes_with_env(str(isolated)) == []
+
+
+def session_files(home: Path) -> list[Path]:
+    return sorted((home / ".claude" / "projects").glob("*/*.jsonl"))
+
+
+def test_sessions_table_resume_with_a_recap_and_delete(
+    api: FakeAnthropicAPI, project: Path, isolated: Path
+) -> None:
+    env = {**os.environ, "TERM": "xterm-256color"}
+    first = Terminal([sys.executable, "-m", "claude_chat"], env, project)
+    try:
+        first.wait_for(ready, timeout=60)
+        first.enter("remember the word pelican")
+        first.wait_for("Echo: remember", timeout=30)
+        first.enter("/rename Birds")
+        first.wait_for("titled 'Birds'", timeout=30)
+        first.enter("/new")
+        first.wait_for("new session", timeout=60)
+        first.enter("another topic")
+        first.wait_for("Echo: another topic", timeout=30)
+        first.enter("/sessions")
+        screen = first.wait_for("/resume N", timeout=30)
+        assert re.search(r"1\*\s+[0-9a-f]{8}\s+another topic\s+just now\s+1", screen), screen
+        assert re.search(r"2\s+[0-9a-f]{8}\s+Birds\s+just now\s+1", screen), screen
+        first.enter("/resume 2")
+        screen = first.wait_for("you › remember the word pelican", timeout=60)
+        assert "claude › Echo: remember the word pelican" in screen
+        first.enter("RECALL")
+        screen = first.wait_for("(end)", timeout=30)
+        assert "You said before: [remember the word pelican] (end)" in screen
+        # Deleting the other session asks first.
+        first.enter("/sessions")
+        first.wait_for(lambda s: s.count("/resume N") == 2, timeout=30)
+        first.enter("/delete 2")
+        first.wait_for("[y/N]", timeout=10)
+        first.enter("n")
+        first.wait_for("not deleted", timeout=10)
+        assert len(session_files(isolated)) == 2
+        first.enter("/delete 2")
+        first.wait_for(lambda s: s.count("[y/N]") == 2, timeout=10)
+        first.enter("y")
+        first.wait_for("deleted session", timeout=10)
+        assert len(session_files(isolated)) == 1
+        first.ctrl("d")
+        assert first.wait_exit() == 0
+        session_id = session_files(isolated)[0].stem
+        assert f"claude-chat --session {session_id}" in first.history()
+    finally:
+        first.close()
+    # Coming back: the last turns are shown before the prompt.
+    again = Terminal([sys.executable, "-m", "claude_chat", "--session", session_id], env, project)
+    try:
+        screen = again.wait_for(PROMPT, timeout=30)
+        assert "you › remember the word pelican" in screen
+        assert "you › RECALL" in screen
+        again.wait_for(ready, timeout=60)
+        again.ctrl("d")
+        assert again.wait_exit() == 0
+    finally:
+        again.close()
     assert processes_with_env(str(isolated)) == []

@@ -1,0 +1,394 @@
+"""Claude Code's stored conversations: listing them and finding one the user names.
+
+Sessions stay where Claude Code keeps them (``~/.claude/projects/<cwd-key>/<id>.jsonl``), so
+a session of claude-chat resumes with ``claude --resume`` and the other way round. Changes
+(rename, fork, delete) and reading a session's messages go through ``claude_agent_sdk``.
+
+Listing reads what ``claude_agent_sdk.list_sessions`` reads (each file's stat, head and tail),
+but here, because importing the SDK alone takes 0.8 s and it reads 128 KB of every file on
+every call: with 2,000 sessions that is 1.8 s before a table could be printed. This reads less
+and keeps what it read in a cache keyed by size and modification time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from claude_chat.config import private_file
+from claude_chat.errors import ChatError
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_HEAD_BYTES = 16384
+_TAIL_BYTES = 16384
+_LIST_HINT = "`claude-chat sessions` or /sessions lists them"
+# Messages Claude Code writes as the user that the user did not type.
+_NOT_A_PROMPT = re.compile(
+    r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|<tick>|"
+    r"\[Request interrupted by user|Caveat: )"
+)
+
+
+class SessionNotFoundError(ChatError):
+    def __init__(self, ref: str, why: str = "no session") -> None:
+        self.ref = ref
+        super().__init__(f"{why} {ref!r}; {_LIST_HINT}")
+
+
+class AmbiguousSessionError(ChatError):
+    def __init__(self, ref: str, matches: Sequence[SessionSummary]) -> None:
+        self.ref = ref
+        self.matches = list(matches)
+        ids = ", ".join(m.session_id[:8] for m in self.matches[:4])
+        super().__init__(f"{ref!r} matches {len(self.matches)} sessions ({ids}…); be more precise")
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_id: str
+    title: str
+    last_active: float  # seconds since the epoch
+    cwd: str | None
+    turns: int
+    path: Path
+
+
+def is_session_id(text: str) -> bool:
+    return UUID.fullmatch(text) is not None
+
+
+def projects_dir() -> Path:
+    """Where Claude Code keeps sessions (it honours ``CLAUDE_CONFIG_DIR``, so do we)."""
+    config = os.environ.get("CLAUDE_CONFIG_DIR")
+    home = Path(config) if config else Path.home() / ".claude"
+    return home / "projects"
+
+
+def project_key(cwd: str) -> str:
+    """The directory name Claude Code gives a working directory (paths up to 200 characters;
+    longer ones get a hash suffix, matched by prefix)."""
+    return re.sub(r"[^a-zA-Z0-9]", "-", unicodedata.normalize("NFC", cwd))
+
+
+def list_sessions(cwd: str | None = None, cache_path: Path | None = None) -> list[SessionSummary]:
+    """Sessions of ``cwd`` (every directory when None), newest first."""
+    root = projects_dir()
+    key = project_key(cwd) if cwd is not None else None
+    cache = _Cache(cache_path)
+    found: list[SessionSummary] = []
+    try:
+        project_dirs = [d for d in os.scandir(root) if d.is_dir()]
+    except OSError:
+        return []
+    for project in project_dirs:
+        if key is not None and not (
+            project.name == key or (len(key) > 200 and project.name.startswith(key[:200]))
+        ):
+            continue
+        try:
+            entries = list(os.scandir(project.path))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(".jsonl") or not is_session_id(name[:-6]):
+                continue
+            summary = cache.get(Path(entry.path), name[:-6])
+            if summary is not None:
+                found.append(summary)
+    cache.save()
+    found.sort(key=lambda s: s.last_active, reverse=True)
+    return found
+
+
+def find_session_file(session_id: str) -> Path | None:
+    """The file of a session, in whichever project directory it is."""
+    if not is_session_id(session_id):
+        return None
+    try:
+        for project in os.scandir(projects_dir()):
+            path = Path(project.path) / f"{session_id.lower()}.jsonl"
+            if path.is_file():
+                return path
+    except OSError:
+        return None
+    return None
+
+
+def end_torn_record(path: Path) -> bool:
+    """End a last record that was cut off mid-write (claude-chat or Claude Code killed), so
+    that what Claude Code appends next starts on a line of its own instead of being glued to
+    the broken one and lost with it. True if there was one."""
+    try:
+        with path.open("rb+") as file:
+            if file.seek(0, os.SEEK_END) == 0:
+                return False
+            file.seek(-1, os.SEEK_END)
+            if file.read(1) == b"\n":
+                return False
+            file.write(b"\n")
+            return True
+    except OSError:
+        return False
+
+
+def summarize(path: Path) -> SessionSummary | None:
+    """One session from its file; None for files that are not a conversation."""
+    return _Cache(None).get(path, path.stem)
+
+
+def resolve(ref: str, listed: Sequence[SessionSummary]) -> SessionSummary:
+    """A session by its number in ``listed`` (1-based), its id, a unique id prefix, or words
+    of its title."""
+    ref = ref.strip()
+    if not ref:
+        raise SessionNotFoundError(ref, "say which session:")
+    if ref.isdigit() and len(ref) < 6:
+        index = int(ref)
+        if 1 <= index <= len(listed):
+            return listed[index - 1]
+        raise SessionNotFoundError(ref, f"there are {len(listed)} sessions listed, not")
+    if is_session_id(ref):
+        exact = [s for s in listed if s.session_id == ref.lower()]
+        if exact:
+            return exact[0]
+        path = find_session_file(ref)
+        summary = summarize(path) if path else None
+        if summary is None:
+            raise SessionNotFoundError(ref)
+        return summary
+    if re.fullmatch(r"[0-9a-f-]{4,36}", ref, re.I):
+        by_prefix = [s for s in listed if s.session_id.startswith(ref.lower())]
+        if len(by_prefix) == 1:
+            return by_prefix[0]
+        if by_prefix:
+            raise AmbiguousSessionError(ref, by_prefix)
+    words = ref.casefold()
+    by_title = [s for s in listed if words in s.title.casefold()]
+    if len(by_title) == 1:
+        return by_title[0]
+    if by_title:
+        raise AmbiguousSessionError(ref, by_title)
+    raise SessionNotFoundError(ref)
+
+
+def matching(sessions: Iterable[SessionSummary], text: str) -> list[SessionSummary]:
+    words = text.casefold().split()
+    return [s for s in sessions if all(w in f"{s.title} {s.session_id}".casefold() for w in words)]
+
+
+def read_summary(path: Path, session_id: str) -> SessionSummary | None:
+    """What the table shows, from the file's head and tail and its count of user prompts."""
+    try:
+        with path.open("rb") as file:
+            stat = os.fstat(file.fileno())
+            data = file.read()
+    except OSError:
+        return None
+    if not data:
+        return None
+    head = data[:_HEAD_BYTES]
+    tail = data[-_TAIL_BYTES:]
+    first_line = head.split(b"\n", 1)[0]
+    if b'"isSidechain":true' in first_line:
+        return None
+    title = (
+        _last_string(tail, "customTitle")
+        or _last_string(head, "customTitle")
+        or _last_string(tail, "aiTitle")
+        or _first_prompt(head)
+    )
+    if not title:
+        return None
+    return SessionSummary(
+        session_id=session_id.lower(),
+        title=" ".join(title.split())[:200],
+        last_active=stat.st_mtime,
+        cwd=_first_string(head, "cwd"),
+        turns=_count_prompts(data),
+        path=path,
+    )
+
+
+def _count_prompts(data: bytes) -> int:
+    # A line per record; prompts are user records that carry no tool result, are not meta
+    # and not a subagent's. Only the lines of user records are looked at: the rest of a
+    # session (requests, answers, tool output) can be megabytes.
+    count = 0
+    at = data.find(b'"type":"user"')
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        line = data[start:end]
+        if line.rstrip().endswith(b"}") and not (
+            b'"isSidechain":true' in line or b'"tool_result"' in line or b'"isMeta":true' in line
+        ):
+            count += 1
+        at = data.find(b'"type":"user"', end)
+    return count
+
+
+def _first_prompt(head: bytes) -> str | None:
+    for line in head.split(b"\n"):
+        if b'"type":"user"' not in line or b'"tool_result"' in line or b'"isMeta":true' in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut by the head's end, or torn
+        content = record.get("message", {}).get("content") if isinstance(record, dict) else None
+        if isinstance(content, list):
+            content = " ".join(
+                str(part.get("text", ""))
+                for part in content
+                if isinstance(part, dict) and part.get("type") == "text"
+            )
+        if isinstance(content, str) and content.strip() and not _NOT_A_PROMPT.match(content):
+            return content
+    return None
+
+
+def _string_values(data: bytes, field: str) -> list[str]:
+    values = []
+    for match in re.finditer(rb'"' + field.encode() + rb'":("(?:[^"\\]|\\.)*")', data):
+        try:
+            values.append(json.loads(match.group(1)))
+        except ValueError:
+            continue
+    return values
+
+
+def _first_string(data: bytes, field: str) -> str | None:
+    values = _string_values(data, field)
+    return values[0] if values else None
+
+
+def _last_string(data: bytes, field: str) -> str | None:
+    values = [v for v in _string_values(data, field) if v.strip()]
+    return values[-1] if values else None
+
+
+class _Cache:
+    """Summaries by file, valid while the file's size and modification time are unchanged."""
+
+    _VERSION = 1
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._entries: dict[str, dict[str, object]] = {}
+        self._changed = False
+        if path is not None:
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+                if saved.get("version") == self._VERSION:
+                    self._entries = saved["entries"]
+            except (OSError, ValueError, KeyError, AttributeError):
+                self._entries = {}
+
+    def get(self, path: Path, session_id: str) -> SessionSummary | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        entry = self._entries.get(str(path))
+        if entry is not None and entry.get("stamp") == stamp:
+            summary = entry.get("summary")
+            if summary is None:
+                return None
+            assert isinstance(summary, dict)
+            return SessionSummary(**{**summary, "path": path})
+        found = read_summary(path, session_id)
+        stored = None if found is None else {**asdict(found), "path": str(path)}
+        self._entries[str(path)] = {"stamp": stamp, "summary": stored}
+        self._changed = True
+        return found
+
+    def save(self) -> None:
+        if self._path is None or not self._changed:
+            return
+        data = json.dumps({"version": self._VERSION, "entries": self._entries})
+        try:
+            target = private_file(self._path)
+            temporary = target.with_suffix(".tmp")
+            temporary.write_text(data, encoding="utf-8")
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, target)
+        except OSError:
+            pass  # the cache only saves time
+
+
+# -- changes, through claude_agent_sdk (imported on first use: it takes 0.8 s) -----------------
+
+
+@dataclass(frozen=True)
+class RecapLine:
+    """One line of a conversation's recap: who, and what (a tool call as ``Name(argument)``)."""
+
+    role: str  # "you", "claude" or "tool"
+    text: str
+    tool_input: dict[str, object] | None = None
+
+
+def rename(session_id: str, title: str) -> None:
+    from claude_agent_sdk import rename_session
+
+    rename_session(session_id, title)
+
+
+def fork(session_id: str) -> str:
+    """A copy of the conversation as a new session; the original is not touched."""
+    from claude_agent_sdk import fork_session
+
+    try:
+        return str(fork_session(session_id).session_id)
+    except (FileNotFoundError, ValueError) as exc:
+        raise ChatError(f"could not fork {session_id[:8]}: {exc}") from exc
+
+
+def delete(session_id: str) -> None:
+    from claude_agent_sdk import delete_session
+
+    try:
+        delete_session(session_id)
+    except FileNotFoundError as exc:
+        raise SessionNotFoundError(session_id) from exc
+
+
+def recap(session_id: str, turns: int = 3) -> list[RecapLine]:
+    """The last ``turns`` prompts of a session and what came back, a line each."""
+    from claude_agent_sdk import get_session_messages
+
+    lines: list[RecapLine] = []
+    prompts: list[int] = []
+    for message in get_session_messages(session_id):
+        content = message.message.get("content") if isinstance(message.message, dict) else None
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        for part in parts:
+            if not isinstance(part, dict):
+                continue
+            kind = part.get("type")
+            if kind == "text" and str(part.get("text", "")).strip():
+                text = str(part["text"])
+                if message.type == "user":
+                    if _NOT_A_PROMPT.match(text):
+                        continue
+                    prompts.append(len(lines))
+                lines.append(RecapLine("you" if message.type == "user" else "claude", text))
+            elif kind == "tool_use":
+                tool_input = part.get("input")
+                lines.append(
+                    RecapLine(
+                        "tool",
+                        str(part.get("name", "?")),
+                        tool_input if isinstance(tool_input, dict) else {},
+                    )
+                )
+    start = prompts[-turns] if len(prompts) >= turns else 0
+    return lines[start:]
