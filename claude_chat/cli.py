@@ -186,7 +186,7 @@ def list_sessions_command(
                 "turns": s.turns,
                 "cwd": s.cwd,
             }
-            for s in (found[:limit] if limit else found)
+            for s in (found[:limit] if limit and limit > 0 else found)
         ]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return

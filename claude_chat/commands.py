@@ -335,13 +335,13 @@ async def _delete(ctx: CommandContext, args: str) -> None:
     if not await ctx.confirm(question):
         ctx.say("not deleted")
         return
-    await _in_worker(sessions.delete, target.session_id)
-    ctx.listed_sessions = []
-    ctx.say(f"deleted session {target.session_id}")
     if current:
+        # Its process goes first: Claude Code writes to the session file as it closes.
         await ctx.engine.switch_session(None)
         ctx.stats = SessionStats()
-        ctx.say("new session")
+    await _in_worker(sessions.delete, target.session_id)
+    ctx.listed_sessions = []
+    ctx.say(f"deleted session {target.session_id}" + ("; this is a new session" if current else ""))
 
 
 async def list_sessions(ctx: CommandContext, every_directory: bool) -> list[SessionSummary]:

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +27,15 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 _HEAD_BYTES = 16384
 _TAIL_BYTES = 16384
 _LIST_HINT = "`claude-chat sessions` or /sessions lists them"
+# Records of the user's side that are not prompts, told apart without parsing them.
+_NOT_PROMPT_MARKS = (
+    b'"isSidechain":true',
+    b'"tool_result"',
+    b'"isMeta":true',
+    b'"content":"<command-name>',
+    b'"content":"<local-command-stdout>',
+    b'"content":"[Request interrupted by user',
+)
 # Messages Claude Code writes as the user that the user did not type.
 _NOT_A_PROMPT = re.compile(
     r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|<tick>|"
@@ -101,7 +110,8 @@ def list_sessions(cwd: str | None = None, cache_path: Path | None = None) -> lis
             summary = cache.get(Path(entry.path), name[:-6])
             if summary is not None:
                 found.append(summary)
-    cache.save()
+    # Only a listing of every directory knows which files are gone.
+    cache.save(prune=cwd is None)
     found.sort(key=lambda s: s.last_active, reverse=True)
     return found
 
@@ -148,11 +158,12 @@ def resolve(ref: str, listed: Sequence[SessionSummary]) -> SessionSummary:
     ref = ref.strip()
     if not ref:
         raise SessionNotFoundError(ref, "say which session:")
-    if ref.isdigit() and len(ref) < 6:
+    if re.fullmatch(r"[0-9]{1,5}", ref):
         index = int(ref)
         if 1 <= index <= len(listed):
             return listed[index - 1]
-        raise SessionNotFoundError(ref, f"there are {len(listed)} sessions listed, not")
+        if len(ref) < 4:  # too short to be the start of an id
+            raise SessionNotFoundError(ref, f"there are {len(listed)} sessions listed, not")
     if is_session_id(ref):
         exact = [s for s in listed if s.session_id == ref.lower()]
         if exact:
@@ -201,7 +212,9 @@ def read_summary(path: Path, session_id: str) -> SessionSummary | None:
         _last_string(tail, "customTitle")
         or _last_string(head, "customTitle")
         or _last_string(tail, "aiTitle")
-        or _first_prompt(head)
+        or _first_prompt(data)
+        or _last_string(tail, "lastPrompt")
+        or _last_string(tail, "summary")
     )
     if not title:
         return None
@@ -215,33 +228,31 @@ def read_summary(path: Path, session_id: str) -> SessionSummary | None:
     )
 
 
-def _count_prompts(data: bytes) -> int:
-    # A line per record; prompts are user records that carry no tool result, are not meta
-    # and not a subagent's. Only the lines of user records are looked at: the rest of a
-    # session (requests, answers, tool output) can be megabytes.
-    count = 0
+def _user_lines(data: bytes) -> Iterator[bytes]:
+    """The records of the user's side that are prompts: not tool results, not meta, not a
+    subagent's, not cut off. Only these lines are looked at: the rest of a session
+    (requests, answers, tool output) can be megabytes."""
     at = data.find(b'"type":"user"')
     while at >= 0:
         start = data.rfind(b"\n", 0, at) + 1
         end = data.find(b"\n", at)
         end = len(data) if end < 0 else end
         line = data[start:end]
-        if line.rstrip().endswith(b"}") and not (
-            b'"isSidechain":true' in line or b'"tool_result"' in line or b'"isMeta":true' in line
-        ):
-            count += 1
+        if line.rstrip().endswith(b"}") and not any(mark in line for mark in _NOT_PROMPT_MARKS):
+            yield line
         at = data.find(b'"type":"user"', end)
-    return count
 
 
-def _first_prompt(head: bytes) -> str | None:
-    for line in head.split(b"\n"):
-        if b'"type":"user"' not in line or b'"tool_result"' in line or b'"isMeta":true' in line:
-            continue
+def _count_prompts(data: bytes) -> int:
+    return sum(1 for _ in _user_lines(data))
+
+
+def _first_prompt(data: bytes) -> str | None:
+    for line in _user_lines(data):
         try:
             record = json.loads(line)
         except ValueError:
-            continue  # a line cut by the head's end, or torn
+            continue  # a corrupt record
         content = record.get("message", {}).get("content") if isinstance(record, dict) else None
         if isinstance(content, list):
             content = " ".join(
@@ -283,6 +294,7 @@ class _Cache:
         self._path = path
         self._entries: dict[str, dict[str, object]] = {}
         self._changed = False
+        self._seen: set[str] = set()
         if path is not None:
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
@@ -297,6 +309,7 @@ class _Cache:
         except OSError:
             return None
         stamp = [stat.st_size, stat.st_mtime_ns]
+        self._seen.add(str(path))
         entry = self._entries.get(str(path))
         if entry is not None and entry.get("stamp") == stamp:
             summary = entry.get("summary")
@@ -310,7 +323,10 @@ class _Cache:
         self._changed = True
         return found
 
-    def save(self) -> None:
+    def save(self, prune: bool = False) -> None:
+        if prune and self._seen != self._entries.keys():
+            self._entries = {k: v for k, v in self._entries.items() if k in self._seen}
+            self._changed = True
         if self._path is None or not self._changed:
             return
         data = json.dumps({"version": self._VERSION, "entries": self._entries})

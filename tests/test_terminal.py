@@ -265,3 +265,20 @@ def test_sessions_table_resume_with_a_recap_and_delete(
     finally:
         again.close()
     assert processes_with_env(str(isolated)) == []
+
+
+def test_deleting_the_current_session_starts_a_new_one(term: Terminal, isolated: Path) -> None:
+    term.enter("something to forget")
+    term.wait_for("Echo: something to forget", timeout=30)
+    term.enter("/sessions")
+    term.wait_for("/resume N", timeout=30)
+    term.enter("/delete 1")
+    term.wait_for("the current one)? [y/N]", timeout=10)
+    term.enter("y")
+    term.wait_for("this is a new session", timeout=60)
+    assert session_files(isolated) == []
+    term.enter("RECALL")
+    screen = term.wait_for("(end)", timeout=30)
+    assert "You said before: [] (end)" in screen
+    # The old process did not write the deleted session back as it closed.
+    assert len(session_files(isolated)) == 1
