@@ -4,10 +4,11 @@ Sessions stay where Claude Code keeps them (``~/.claude/projects/<cwd-key>/<id>.
 a session of claude-chat resumes with ``claude --resume`` and the other way round. Changes
 (rename, fork, delete) and reading a session's messages go through ``claude_agent_sdk``.
 
-Listing reads what ``claude_agent_sdk.list_sessions`` reads (each file's stat, head and tail),
-but here, because importing the SDK alone takes 0.8 s and it reads 128 KB of every file on
-every call: with 2,000 sessions that is 1.8 s before a table could be printed. This reads less
-and keeps what it read in a cache keyed by size and modification time.
+Listing is done here rather than by ``claude_agent_sdk.list_sessions``: importing the SDK
+alone takes 0.8 s, and it does not count turns. Files are read whole (turns are counted from
+them) with byte searches that copy only the user's prompts, and what was read is kept in a
+cache keyed by size and modification time: with 2,000 sessions a warm listing takes about
+0.05 s in the process.
 """
 
 from __future__ import annotations
@@ -17,24 +18,25 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from claude_chat.config import private_file
 from claude_chat.errors import ChatError
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_HEAD_BYTES = 16384
-_TAIL_BYTES = 16384
+_HEAD_BYTES = 65536
+_TITLE_BYTES = 65536
 _LIST_HINT = "`claude-chat sessions` or /sessions lists them"
 # Records of the user's side that are not prompts, told apart without parsing them.
 _NOT_PROMPT_MARKS = (
-    b'"isSidechain":true',
-    b'"tool_result"',
+    b'"tool_result"',  # first: tool results are the long lines, and it comes early in them
     b'"isMeta":true',
+    b'"isSidechain":true',
     b'"content":"<command-name>',
     b'"content":"<local-command-stdout>',
-    b'"content":"[Request interrupted by user',
+    b'"[Request interrupted by user',
 )
 # Messages Claude Code writes as the user that the user did not type.
 _NOT_A_PROMPT = re.compile(
@@ -194,7 +196,8 @@ def matching(sessions: Iterable[SessionSummary], text: str) -> list[SessionSumma
 
 
 def read_summary(path: Path, session_id: str) -> SessionSummary | None:
-    """What the table shows, from the file's head and tail and its count of user prompts."""
+    """What the table shows: the latest title (set by /rename or by Claude Code), else the
+    first prompt; the number of prompts; the directory it was recorded in."""
     try:
         with path.open("rb") as file:
             stat = os.fstat(file.fileno())
@@ -204,13 +207,14 @@ def read_summary(path: Path, session_id: str) -> SessionSummary | None:
     if not data:
         return None
     head = data[:_HEAD_BYTES]
-    tail = data[-_TAIL_BYTES:]
     first_line = head.split(b"\n", 1)[0]
     if b'"isSidechain":true' in first_line:
         return None
+    # Claude Code writes its title records again every 32 KB, so the last 64 KB hold the
+    # latest.
+    tail = data[-_TITLE_BYTES:]
     title = (
         _last_string(tail, "customTitle")
-        or _last_string(head, "customTitle")
         or _last_string(tail, "aiTitle")
         or _first_prompt(data)
         or _last_string(tail, "lastPrompt")
@@ -230,16 +234,17 @@ def read_summary(path: Path, session_id: str) -> SessionSummary | None:
 
 def _user_lines(data: bytes) -> Iterator[bytes]:
     """The records of the user's side that are prompts: not tool results, not meta, not a
-    subagent's, not cut off. Only these lines are looked at: the rest of a session
-    (requests, answers, tool output) can be megabytes."""
+    subagent's, not cut off. Lines are tested where they lie, and only prompts are copied:
+    the rest of a session (requests, answers, tool output) can be megabytes."""
     at = data.find(b'"type":"user"')
     while at >= 0:
         start = data.rfind(b"\n", 0, at) + 1
         end = data.find(b"\n", at)
         end = len(data) if end < 0 else end
-        line = data[start:end]
-        if line.rstrip().endswith(b"}") and not any(mark in line for mark in _NOT_PROMPT_MARKS):
-            yield line
+        if data.endswith(b"}", start, end) and all(
+            data.find(mark, start, end) < 0 for mark in _NOT_PROMPT_MARKS
+        ):
+            yield data[start:end]
         at = data.find(b'"type":"user"', end)
 
 
@@ -265,24 +270,42 @@ def _first_prompt(data: bytes) -> str | None:
     return None
 
 
-def _string_values(data: bytes, field: str) -> list[str]:
-    values = []
-    for match in re.finditer(rb'"' + field.encode() + rb'":("(?:[^"\\]|\\.)*")', data):
-        try:
-            values.append(json.loads(match.group(1)))
-        except ValueError:
-            continue
-    return values
-
-
 def _first_string(data: bytes, field: str) -> str | None:
-    values = _string_values(data, field)
-    return values[0] if values else None
+    key = b'"' + field.encode() + b'":"'
+    at = data.find(key)
+    match = _JSON_STRING.match(data, at + len(key) - 1) if at >= 0 else None
+    try:
+        value = json.loads(match.group(0)) if match else None
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _last_string(data: bytes, field: str) -> str | None:
-    values = [v for v in _string_values(data, field) if v.strip()]
-    return values[-1] if values else None
+    """The last non-empty value of ``"field":"..."`` in ``data``, searched from the end."""
+    key = b'"' + field.encode() + b'":"'
+    end = len(data)
+    while (at := data.rfind(key, 0, end)) >= 0:
+        match = _JSON_STRING.match(data, at + len(key) - 1)
+        if match is not None:
+            try:
+                value = json.loads(match.group(0))
+            except ValueError:
+                value = ""
+            if isinstance(value, str) and value.strip():
+                return value
+        end = at
+    return None
+
+
+def _to_json(summary: SessionSummary) -> dict[str, object]:
+    return {
+        "session_id": summary.session_id,
+        "title": summary.title,
+        "last_active": summary.last_active,
+        "cwd": summary.cwd,
+        "turns": summary.turns,
+    }
 
 
 class _Cache:
@@ -318,7 +341,7 @@ class _Cache:
             assert isinstance(summary, dict)
             return SessionSummary(**{**summary, "path": path})
         found = read_summary(path, session_id)
-        stored = None if found is None else {**asdict(found), "path": str(path)}
+        stored = None if found is None else _to_json(found)
         self._entries[str(path)] = {"stamp": stamp, "summary": stored}
         self._changed = True
         return found
