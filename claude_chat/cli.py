@@ -210,6 +210,49 @@ def list_sessions_command(
     console.print("resume one with: claude-chat --session ID", style="dim")
 
 
+@app.command("export")
+def export_command(
+    session: Annotated[str, typer.Argument(help="The session id (`claude-chat sessions`).")],
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+    fmt: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="md, json or html (default: by the file's extension)."),
+    ] = None,
+    last: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--last", help="Only the last N turns.", min=1),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a stored session as markdown, JSON or HTML, without starting a chat."""
+    from claude_chat import sessions, transcript
+    from claude_chat.errors import ChatError
+
+    try:
+        if not sessions.is_session_id(session):
+            raise sessions.SessionNotFoundError(session[:60], "not a session id (a UUID):")
+        if fmt is not None and fmt not in transcript.FORMATS:
+            raise ChatError(f"--format must be md, json or html, not {fmt!r}")
+        chosen = fmt or (transcript.format_of(output) if output else "md")
+        path = sessions.find_session_file(session)
+        summary = sessions.summarize(path) if path else None
+        chat = transcript.from_session(session, title=summary.title if summary else None)
+        chat = transcript.redact(chat, transcript.secrets_from(os.environ))
+        if last is not None:
+            chat = chat.last(last)
+        text = transcript.render_as(chat, chosen)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        written = transcript.write_private(output, text, force)
+    except ChatError as exc:
+        raise _fail(str(exc)) from None
+    sys.stderr.write(f"wrote {len(chat.turns)} turns to {written}\n")
+
+
 async def _run(config: ChatConfig) -> int:
     if not sys.stdin.isatty():
         from claude_chat.piped import PipedChat

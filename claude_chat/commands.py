@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from claude_chat import sessions
+from claude_chat import sessions, transcript
 from claude_chat.config import THINKING_DISPLAYS, ThinkingDisplay, data_dir
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import CommandError
@@ -53,6 +53,9 @@ class CommandContext(Protocol):
 
     async def confirm(self, question: str) -> bool:
         """Ask a yes/no question; no (the default) where nobody can answer."""
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Put ``text`` on the clipboard of the user's terminal; CommandError if there is none."""
 
     def clear_screen(self) -> None: ...
 
@@ -342,6 +345,98 @@ async def _delete(ctx: CommandContext, args: str) -> None:
     await _in_worker(sessions.delete, target.session_id)
     ctx.listed_sessions = []
     ctx.say(f"deleted session {target.session_id}" + ("; this is a new session" if current else ""))
+
+
+@registry.command("save", args="[PATH] [--last N] [--force]")
+async def _save(ctx: CommandContext, args: str) -> None:
+    """Save this conversation: .md (the default), .json or .html, by PATH's extension.
+
+    Without PATH it goes to the transcripts folder of the user data dir. --last N keeps the
+    last N turns; an existing file is only replaced with --force.
+    """
+    path, last, force = _save_arguments(args)
+    session_id = _current(ctx, "saved")
+    chat = await _in_worker(
+        transcript.from_session,
+        session_id,
+        list(ctx.stats.results),
+        _title_of(session_id),
+        ctx.engine.cli_version,
+    )
+    chat = transcript.redact(chat, transcript.secrets_from({**os.environ, **ctx.engine.config.env}))
+    if last is not None:
+        chat = chat.last(last)
+    if path is None:
+        folder = data_dir() / "transcripts"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = transcript.default_path(folder, chat)
+    fmt = transcript.format_of(path)
+    text = transcript.render_as(chat, fmt)
+    written = await _in_worker(transcript.write_private, path, text, force)
+    turns = len(chat.turns)
+    ctx.say(f"saved {turns} turn{'s' if turns != 1 else ''} to {written}")
+
+
+@registry.command("copy", args="[code]")
+async def _copy(ctx: CommandContext, args: str) -> None:
+    """Copy the last answer to the clipboard (OSC 52: works over SSH and in tmux).
+
+    /copy code copies the last code block of the last answer instead.
+    """
+    answers = [r.answer for r in ctx.stats.results if r.answer.strip()]
+    if not answers:
+        raise CommandError("nothing to copy yet: no answer in this session")
+    text = answers[-1]
+    what = "the last answer"
+    if args.strip().lower() == "code":
+        blocks = code_blocks(text)
+        if not blocks:
+            raise CommandError("the last answer has no code block (/copy copies all of it)")
+        text, what = blocks[-1], "the last code block"
+    elif args.strip():
+        raise CommandError("/copy takes nothing or 'code'")
+    ctx.copy_to_clipboard(text)
+    ctx.say(f"copied {what} ({len(text):,} characters)")
+
+
+def code_blocks(markdown: str) -> list[str]:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    return [t.content.rstrip("\n") for t in tokens if t.type in ("fence", "code_block")]
+
+
+def _save_arguments(args: str) -> tuple[Path | None, int | None, bool]:
+    import shlex
+
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:
+        raise CommandError(f"/save: {exc}") from exc
+    path: Path | None = None
+    last: int | None = None
+    force = False
+    while words:
+        word = words.pop(0)
+        if word == "--force":
+            force = True
+        elif word == "--last":
+            if not words or not words[0].isdigit() or int(words[0]) < 1:
+                raise CommandError("--last needs a number of turns, like --last 3")
+            last = int(words.pop(0))
+        elif word.startswith("--"):
+            raise CommandError(f"/save does not know {word} (/help save)")
+        elif path is None:
+            path = Path(word).expanduser()
+        else:
+            raise CommandError("/save takes one PATH (quote a path with spaces)")
+    return path, last, force
+
+
+def _title_of(session_id: str) -> str | None:
+    path = sessions.find_session_file(session_id)
+    summary = sessions.summarize(path) if path else None
+    return summary.title if summary else None
 
 
 async def list_sessions(ctx: CommandContext, every_directory: bool) -> list[SessionSummary]:

@@ -57,6 +57,7 @@ class ModelChoice:
 class _Turn:
     queue: asyncio.Queue[Event]
     started: float
+    prompt: str = ""
     first_token_at: float | None = None
     error: TurnError | None = None
     answer_parts: list[str] = field(default_factory=list)
@@ -289,7 +290,7 @@ class ChatEngine:
             )
         if self.state == "closed":
             raise EngineClosedError("the chat engine is closed")
-        turn = _Turn(asyncio.Queue(), time.monotonic())
+        turn = _Turn(asyncio.Queue(), time.monotonic(), text)
         self._turn = turn
         try:
             await self.wait_ready()
@@ -388,6 +389,7 @@ class ChatEngine:
         model = self._translator.model if self._translator is not None else None
         interrupted = message.terminal_reason in ("aborted_streaming", "aborted_tools")
         return TurnResult(
+            prompt=turn.prompt,
             session_id=message.session_id,
             model=model or self.model,
             is_error=bool(message.is_error) and not interrupted,
@@ -413,6 +415,7 @@ class ChatEngine:
             turn.queue.put_nowait(error)
             turn.queue.put_nowait(
                 TurnResult(
+                    prompt=turn.prompt,
                     session_id=self.session_id,
                     model=self.model,
                     is_error=True,

@@ -6,6 +6,7 @@ edge looks at raw protocol dicts.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -96,6 +97,9 @@ class TurnResult:
     time_to_first_token_s: float | None = None
     error: TurnError | None = None
     answer: str = ""
+    # What the user sent, and when the turn ended (seconds since the epoch).
+    prompt: str = ""
+    ended_at: float = field(default_factory=time.time)
 
 
 Event = (

@@ -17,7 +17,7 @@ from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.text import Text
 
-from claude_chat import render
+from claude_chat import describe, render
 from claude_chat.config import ThinkingDisplay
 from claude_chat.events import (
     Event,
@@ -126,7 +126,7 @@ class LiveTurnView:
             self._status = "waiting for Claude"
         elif isinstance(event, TurnError):
             self._flush_all()
-            self._print(Text("✗ " + render.error_line(event), style="bold red"))
+            self._print(Text("✗ " + describe.error_line(event), style="bold red"))
         elif isinstance(event, Retrying):
             self._status = event.message
 

@@ -15,7 +15,7 @@ from claude_chat.chat import run_turn
 from claude_chat.commands import message_text, parse_command, registry
 from claude_chat.config import ChatConfig
 from claude_chat.engine import ChatEngine
-from claude_chat.errors import ChatError
+from claude_chat.errors import ChatError, CommandError
 from claude_chat.plain_view import PlainTurnView
 from claude_chat.sessions import RecapLine, SessionSummary
 from claude_chat.stats import SessionStats
@@ -96,6 +96,9 @@ class PipedChat:
     async def confirm(self, question: str) -> bool:
         self.err.write(question + "no (nobody can answer in piped mode)\n")
         return False
+
+    def copy_to_clipboard(self, text: str) -> None:
+        raise CommandError("/copy needs a terminal; in piped mode the answers are on stdout")
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         width = max((len(name) for name, _ in pairs), default=0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from claude_chat import render
+from claude_chat import describe
 from claude_chat.events import (
     Event,
     Retrying,
@@ -42,11 +42,11 @@ class PlainTurnView:
                 self.out.flush()
                 self._at_line_start = event.text.endswith("\n")
         elif isinstance(event, ToolCall):
-            self._meta("⏺ " + render.tool_call_summary(event, self.width))
+            self._meta("⏺ " + describe.tool_call_summary(event, self.width))
         elif isinstance(event, ToolResult):
-            self._meta("  ⎿ " + render.tool_result_summary(event, self.width))
+            self._meta("  ⎿ " + describe.tool_result_summary(event, self.width))
         elif isinstance(event, TurnError):
-            self._meta("error: " + render.error_line(event))
+            self._meta("error: " + describe.error_line(event))
         elif isinstance(event, Retrying):
             self._meta(event.message)
 
@@ -54,7 +54,7 @@ class PlainTurnView:
         self._end_line()
         if result.interrupted:
             self._meta("interrupted")
-        self._meta(render.footer_text(result, self.stats))
+        self._meta(describe.footer_text(result, self.stats))
 
     def close(self) -> None:
         self._end_line()

@@ -113,19 +113,26 @@ class Repl:
             # Claude Code boots while the recap is read: both wait for the SDK's import.
             self.engine.start()
             await self._recap_at_start(self.engine.session_id)
-        try:
-            while not self._exiting:
-                try:
-                    line = await self.session.prompt_async(self._prompt, pre_run=self._after_paint)
-                except EOFError:
-                    break
-                except KeyboardInterrupt:
-                    continue
-                self._hint = ""
-                if line.strip():
-                    await self._handle(line)
-        finally:
-            await self.engine.close()
+        # The terminal stays in raw mode from the first prompt to the last, answers and
+        # commands included: a key typed between an answer and the next prompt is then kept
+        # for that prompt as typed, instead of being echoed and turned into a newline (or an
+        # end of file) by the terminal's line editing.
+        with self.session.input.raw_mode():
+            try:
+                while not self._exiting:
+                    try:
+                        line = await self.session.prompt_async(
+                            self._prompt, pre_run=self._after_paint
+                        )
+                    except EOFError:
+                        break
+                    except KeyboardInterrupt:
+                        continue
+                    self._hint = ""
+                    if line.strip():
+                        await self._handle(line)
+            finally:
+                await self.engine.close()
         if self.engine.session_id:
             self._print_line(
                 f"Resume this conversation with: claude-chat --session {self.engine.session_id}",
@@ -267,7 +274,7 @@ class Repl:
         self.console.print(table)
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
-        from claude_chat.render import recap_line
+        from claude_chat.describe import recap_line
 
         for line in lines:
             self._print_line(recap_line(line, self.console.width), "dim")
@@ -279,6 +286,19 @@ class Repl:
         except (EOFError, KeyboardInterrupt):
             return False
         return answer.strip().lower() in ("y", "yes")
+
+    def copy_to_clipboard(self, text: str) -> None:
+        import base64
+
+        # OSC 52 asks the terminal itself to set its clipboard, so it works over SSH; inside
+        # tmux the request is also passed through to the outer terminal.
+        payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        sequence = f"\x1b]52;c;{payload}\x07"
+        if os.environ.get("TMUX"):
+            sequence += "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+        out = self.console.file
+        out.write(sequence)
+        out.flush()
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         from rich.table import Table

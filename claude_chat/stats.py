@@ -16,9 +16,12 @@ class SessionStats:
     output_tokens: int = 0
     cost_usd: float = 0.0
     first_token_times: list[float] = field(default_factory=list)
+    # Every turn's result, for what the session store does not keep (cost, time to first token).
+    results: list[TurnResult] = field(default_factory=list)
 
     def record(self, result: TurnResult) -> None:
         self.turns += 1
+        self.results.append(result)
         if result.is_error:
             self.failed_turns += 1
         self.input_tokens += result.usage.prompt_tokens

@@ -282,3 +282,16 @@ def test_deleting_the_current_session_starts_a_new_one(term: Terminal, isolated:
     assert "You said before: [] (end)" in screen
     # The old process did not write the deleted session back as it closed.
     assert len(session_files(isolated)) == 1
+
+
+def test_messages_typed_ahead_are_sent_in_order_as_typed(
+    term: Terminal, api: FakeAnthropicAPI
+) -> None:
+    # Typed without waiting: the later ones arrive during an answer, or between an answer and
+    # the next prompt; each must still be one message, sent as typed.
+    for word in ("one", "two", "three", "four"):
+        term.enter(f"word {word}")
+        term.pump(0.03)
+    term.wait_for(lambda s: "Echo: word four" in s and s.count("first token") == 4, timeout=60)
+    sent = [r.last_user_text for r in api.message_requests()]
+    assert sent == ["word one", "word two", "word three", "word four"]

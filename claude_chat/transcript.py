@@ -1,0 +1,481 @@
+"""A conversation as turns, for people (markdown) and programs (JSON).
+
+A transcript is read from the session store (through ``claude_agent_sdk``), so every turn is
+in it, including those from before this process or from Claude Code itself; what the store
+does not keep (cost, time to first token) comes from the turns this process ran.
+
+The JSON form is ``"format": "claude-chat-transcript/1"``, described in the README; loading
+it back gives the same ``Transcript``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from claude_chat import __version__
+from claude_chat.describe import tool_call_summary
+from claude_chat.errors import ChatError
+from claude_chat.events import ToolCall, TurnResult
+
+FORMAT = "claude-chat-transcript/1"
+# Tool results above this many bytes are cut, with a note of how much.
+RESULT_LIMIT = 20_000
+# Variables whose values must never reach a transcript, besides any *KEY/*TOKEN/*SECRET.
+_SECRET_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
+_NOT_A_PROMPT = re.compile(
+    r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|"
+    r"<system-reminder>|Caveat: )"
+)
+
+ItemKind = Literal["text", "thinking", "tool"]
+
+
+class TranscriptError(ChatError):
+    """A transcript could not be read or written; the message says why in one line."""
+
+
+@dataclass
+class Item:
+    """One piece of an answer, in order: text, thinking, or a tool call with its result."""
+
+    kind: ItemKind
+    text: str = ""
+    name: str | None = None
+    input: dict[str, Any] | None = None
+    result: str | None = None
+    is_error: bool = False
+    truncated_bytes: int = 0
+
+
+@dataclass
+class Turn:
+    user: str
+    items: list[Item] = field(default_factory=list)
+    started_at: str | None = None
+    ended_at: str | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    time_to_first_token_s: float | None = None
+    error: str | None = None
+    interrupted: bool = False
+
+    @property
+    def answer(self) -> str:
+        return "\n\n".join(item.text for item in self.items if item.kind == "text")
+
+
+@dataclass
+class Transcript:
+    session_id: str | None
+    turns: list[Turn]
+    title: str | None = None
+    cwd: str | None = None
+    claude_chat_version: str = __version__
+    claude_code_version: str | None = None
+    exported_at: str = field(default_factory=lambda: _iso(datetime.now(timezone.utc)))
+
+    def last(self, count: int) -> Transcript:
+        return replace(self, turns=self.turns[-count:] if count > 0 else [])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Transcript:
+        if data.get("format") != FORMAT:
+            raise TranscriptError(f"not a {FORMAT} transcript (format: {data.get('format')!r})")
+        fields = {k: v for k, v in data.items() if k != "format"}
+        fields["turns"] = [
+            Turn(**{**turn, "items": [Item(**item) for item in turn.get("items", [])]})
+            for turn in data.get("turns", [])
+        ]
+        return cls(**fields)
+
+
+# -- reading the session store -----------------------------------------------------------------
+
+
+def from_session(
+    session_id: str,
+    results: Sequence[TurnResult] = (),
+    title: str | None = None,
+    claude_code_version: str | None = None,
+) -> Transcript:
+    """The stored conversation, with cost and time to first token from ``results`` (this
+    process's turns) where they match a stored turn."""
+    from claude_agent_sdk import get_session_messages
+
+    from claude_chat.sessions import find_session_file
+
+    path = find_session_file(session_id)
+    if path is None:
+        raise TranscriptError(f"no session {session_id}; `claude-chat sessions` lists them")
+    records = _records_by_uuid(path)
+    turns: list[Turn] = []
+    tools: dict[str, Item] = {}
+    cwd = None
+    for message in get_session_messages(session_id):
+        record = records.get(message.uuid, {})
+        cwd = cwd or record.get("cwd")
+        stamp = record.get("timestamp")
+        body = message.message if isinstance(message.message, dict) else {}
+        content = body.get("content")
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        if not isinstance(blocks, list):
+            continue
+        if message.type == "user":
+            prompt = _prompt_text(blocks)
+            if prompt is not None:
+                turns.append(Turn(user=prompt, started_at=stamp, ended_at=stamp))
+                continue
+            for block in blocks:
+                if isinstance(block, dict) and block.get("type") == "tool_result":
+                    item = tools.get(str(block.get("tool_use_id")))
+                    if item is not None:
+                        _set_result(item, _result_text(block.get("content")))
+                        item.is_error = bool(block.get("is_error"))
+            continue
+        if not turns:
+            turns.append(Turn(user=""))
+        turn = turns[-1]
+        turn.ended_at = stamp or turn.ended_at
+        model = body.get("model")
+        if isinstance(model, str) and model != "<synthetic>":
+            turn.model = model
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            turn.input_tokens = (turn.input_tokens or 0) + _prompt_tokens(usage)
+            turn.output_tokens = (turn.output_tokens or 0) + int(usage.get("output_tokens") or 0)
+        if record.get("isApiErrorMessage") or model == "<synthetic>":
+            turn.error = _prompt_text(blocks) or "error"
+            continue
+        for block in blocks:
+            if not isinstance(block, dict):
+                continue
+            kind = block.get("type")
+            if kind == "text" and str(block.get("text", "")).strip():
+                turn.items.append(Item("text", str(block["text"])))
+            elif kind == "thinking" and str(block.get("thinking", "")).strip():
+                turn.items.append(Item("thinking", str(block["thinking"])))
+            elif kind == "tool_use":
+                raw_input = block.get("input")
+                item = Item(
+                    "tool",
+                    name=str(block.get("name", "?")),
+                    input=raw_input if isinstance(raw_input, dict) else {},
+                )
+                tools[str(block.get("id"))] = item
+                turn.items.append(item)
+    _add_results(turns, results)
+    return Transcript(
+        session_id=session_id,
+        turns=turns,
+        title=title,
+        cwd=cwd,
+        claude_code_version=claude_code_version,
+    )
+
+
+def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
+    """Timestamps, directory and error marks of the user's and Claude's records, which the
+    SDK's messages leave out. Other records (requests, attachments) are skipped unparsed."""
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        with path.open("rb") as file:
+            for line in file:
+                if b'"type":"user"' not in line and b'"type":"assistant"' not in line:
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a torn or corrupt record
+                if isinstance(record, dict) and isinstance(record.get("uuid"), str):
+                    found[record["uuid"]] = {
+                        key: record.get(key) for key in ("timestamp", "cwd", "isApiErrorMessage")
+                    }
+    except OSError as exc:
+        raise TranscriptError(f"could not read {path}: {exc.strerror}") from exc
+    return found
+
+
+def _prompt_text(blocks: Iterable[Any]) -> str | None:
+    texts = [
+        str(block.get("text", ""))
+        for block in blocks
+        if isinstance(block, dict) and block.get("type") == "text"
+    ]
+    text = "\n".join(texts)
+    if not texts or _NOT_A_PROMPT.match(text):
+        return None
+    return text
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content
+        )
+    return "" if content is None else json.dumps(content)
+
+
+def _set_result(item: Item, text: str) -> None:
+    data = text.encode("utf-8")
+    if len(data) > RESULT_LIMIT:
+        item.truncated_bytes = len(data) - RESULT_LIMIT
+        text = data[:RESULT_LIMIT].decode("utf-8", errors="ignore")
+    item.result = text
+
+
+def _prompt_tokens(usage: Mapping[str, Any]) -> int:
+    return sum(
+        int(usage.get(key) or 0)
+        for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
+
+
+def _add_results(turns: list[Turn], results: Sequence[TurnResult]) -> None:
+    """Cost and time to first token of this process's turns, matched from the end by prompt."""
+    index = len(turns) - 1
+    for result in reversed(results):
+        while index >= 0 and turns[index].user != result.prompt:
+            index -= 1
+        if index < 0:
+            return
+        turn = turns[index]
+        turn.cost_usd = result.cost_usd
+        turn.time_to_first_token_s = result.time_to_first_token_s
+        turn.interrupted = result.interrupted
+        if result.error is not None:
+            turn.error = result.error.message
+        turn.ended_at = turn.ended_at or _iso(datetime.fromtimestamp(result.ended_at, timezone.utc))
+        index -= 1
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+
+def secrets_from(environment: Mapping[str, str]) -> dict[str, str]:
+    """Values that must not appear in a transcript: credentials, and anything whose variable
+    name says it is a key, token, secret or password."""
+    return {
+        name: value
+        for name, value in environment.items()
+        if len(value) >= 8 and (name in _SECRET_NAMES or _SECRET_NAME.search(name))
+    }
+
+
+def redact(transcript: Transcript, secrets: Mapping[str, str]) -> Transcript:
+    """The transcript with every secret value replaced by ``[redacted NAME]``."""
+    if not secrets:
+        return transcript
+    ordered = sorted(secrets.items(), key=lambda item: len(item[1]), reverse=True)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for name, secret in ordered:
+                if secret in value:
+                    value = value.replace(secret, f"[redacted {name}]")
+            return value
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        return value
+
+    return Transcript.from_dict(clean(transcript.to_dict()))
+
+
+# -- markdown ----------------------------------------------------------------------------------
+
+
+def to_markdown(transcript: Transcript) -> str:
+    out = [f"# {transcript.title or 'Conversation with Claude'}", ""]
+    header = [
+        ("session", transcript.session_id),
+        ("directory", transcript.cwd),
+        ("exported", transcript.exported_at),
+        ("claude-chat", transcript.claude_chat_version),
+        ("Claude Code", transcript.claude_code_version),
+    ]
+    out += [f"- **{name}**: `{value}`" for name, value in header if value]
+    for number, turn in enumerate(transcript.turns, start=1):
+        out += ["", "---", "", f"## {number}. You", ""]
+        out += [_quote(turn.user), "", "### Claude", ""]
+        for item in turn.items:
+            if item.kind == "text":
+                out += [item.text, ""]
+            elif item.kind == "thinking":
+                out += ["<details><summary>Thinking</summary>", "", item.text, "", "</details>", ""]
+            else:
+                out += _markdown_tool(item)
+        if turn.error:
+            out += [f"> **Error:** {turn.error}", ""]
+        if turn.interrupted:
+            out += ["*(interrupted)*", ""]
+        meta = turn_meta(turn)
+        if meta:
+            out += [f"<sub>{meta}</sub>"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def turn_meta(turn: Turn) -> str:
+    """One line of a turn's facts: model, time, tokens, cost, time to first token."""
+    parts = []
+    if turn.model:
+        parts.append(turn.model)
+    if turn.started_at:
+        parts.append(turn.started_at.replace("T", " ")[:19])
+    if turn.input_tokens is not None or turn.output_tokens is not None:
+        parts.append(f"{turn.input_tokens or 0:,} in / {turn.output_tokens or 0:,} out")
+    if turn.cost_usd is not None:
+        parts.append(f"${turn.cost_usd:.4f}")
+    if turn.time_to_first_token_s is not None:
+        parts.append(f"first token {turn.time_to_first_token_s:.2f}s")
+    return " · ".join(parts)
+
+
+def tool_title(item: Item) -> str:
+    return tool_call_summary(ToolCall("", item.name or "?", dict(item.input or {})), 200)
+
+
+def truncation_note(item: Item) -> str:
+    return f"[{item.truncated_bytes:,} more bytes not shown]" if item.truncated_bytes else ""
+
+
+def _markdown_tool(item: Item) -> list[str]:
+    lines = [f"**Tool** `{tool_title(item)}`" + (" (error)" if item.is_error else ""), ""]
+    lines += [_fence(json.dumps(item.input or {}, indent=2, ensure_ascii=False), "json"), ""]
+    if item.result is not None:
+        lines += ["<details><summary>Result</summary>", "", _fence(item.result, "")]
+        if item.truncated_bytes:
+            lines.append(truncation_note(item))
+        lines += ["", "</details>", ""]
+    return lines
+
+
+def _fence(text: str, language: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+    ticks = "`" * (longest + 1)
+    return f"{ticks}{language}\n{text}\n{ticks}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_json(text: str) -> Transcript:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise TranscriptError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise TranscriptError("not a transcript: the JSON is not an object")
+    return Transcript.from_dict(data)
+
+
+def to_json(transcript: Transcript) -> str:
+    return json.dumps(transcript.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- files -------------------------------------------------------------------------------------
+
+FORMATS = ("md", "json", "html")
+
+
+def format_of(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("md", "markdown", ""):
+        return "md"
+    if suffix in ("json", "html"):
+        return suffix
+    if suffix == "htm":
+        return "html"
+    raise TranscriptError(f"unknown format .{suffix}: use .md, .json or .html")
+
+
+def render_as(transcript: Transcript, fmt: str) -> str:
+    if fmt == "json":
+        return to_json(transcript)
+    if fmt == "html":
+        from claude_chat.transcript_html import to_html
+
+        return to_html(transcript)
+    return to_markdown(transcript)
+
+
+def slug(text: str, limit: int = 50) -> str:
+    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return words[:limit].rstrip("-") or "conversation"
+
+
+def default_path(directory: Path, transcript: Transcript, fmt: str = "md") -> Path:
+    """``<date>-<title-slug>.<fmt>`` in ``directory``, numbered if that name is taken."""
+    first = transcript.turns[0].user if transcript.turns else ""
+    stem = f"{datetime.now().strftime('%Y-%m-%d')}-{slug(transcript.title or first)}"
+    path = directory / f"{stem}.{fmt}"
+    number = 2
+    while path.exists():
+        path = directory / f"{stem}-{number}.{fmt}"
+        number += 1
+    return path
+
+
+def write_private(path: Path, text: str, force: bool = False) -> Path:
+    """Write ``text`` to ``path`` all at once (a temporary file, then a rename), readable by
+    the owner only; an existing file is kept unless ``force``."""
+    import os
+    import tempfile
+
+    directory = path.parent
+    if not force and path.exists():
+        raise TranscriptError(f"{path} exists; add --force to overwrite it")
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise TranscriptError(_why(exc, directory)) from exc
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o600)
+        if force:
+            os.replace(temporary, path)
+        else:
+            # A link fails if the name was taken meanwhile: nothing is overwritten.
+            os.link(temporary, path)
+            os.unlink(temporary)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, FileExistsError):
+            raise TranscriptError(f"{path} exists; add --force to overwrite it") from exc
+        raise TranscriptError(_why(exc, directory)) from exc
+    return path
+
+
+def _why(exc: OSError, directory: Path) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"no directory {directory}"
+    if isinstance(exc, PermissionError):
+        return f"no permission to write in {directory}"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the disk of {directory}"
+    return f"could not write in {directory}: {exc.strerror or exc}"
