@@ -126,15 +126,17 @@ def _code(text: str, language: str, _attrs: object = None) -> str:
         lexer = None
     if lexer is None:
         return f"<pre><code>{_e(text)}</code></pre>"
-    return str(highlight(text, lexer, HtmlFormatter(cssclass="hl", wrapcode=True)))
+    # Starting with <pre> tells markdown-it the block is complete as it is.
+    spans = str(highlight(text, lexer, HtmlFormatter(nowrap=True)))
+    return f'<pre class="hl"><code>{spans}</code></pre>'
 
 
 def _pygments_css() -> str:
     light = str(HtmlFormatter(style="default").get_style_defs(".hl"))
     dark = str(HtmlFormatter(style="github-dark").get_style_defs(".hl"))
     return (
-        f"{light}\n.hl {{ background: transparent; }}\n"
-        f"@media (prefers-color-scheme: dark) {{ {dark}\n.hl {{ background: transparent; }} }}"
+        f"{light}\n.hl {{ background: var(--code); }}\n"
+        f"@media (prefers-color-scheme: dark) {{ {dark}\n.hl {{ background: var(--code); }} }}"
     )
 
 
