@@ -53,6 +53,16 @@ def chat(
             help="default, acceptEdits, plan, bypassPermissions, dontAsk, auto.",
         ),
     ] = None,
+    allowed_tools: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--allowed-tools", help='Tools allowed without asking, e.g. "Bash(git:*)" (repeatable).'
+        ),
+    ] = None,
+    disallowed_tools: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--disallowed-tools", help="Tools never allowed (repeatable)."),
+    ] = None,
     session: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--session", help="Resume the session with this id."),
@@ -103,9 +113,31 @@ def chat(
         cli_path=cli_path,
         permission_mode=permission_mode,  # type: ignore[arg-type]  # checked above
         resume_session_id=session,
+        allowed_tools=_tool_rules(allowed_tools),
+        disallowed_tools=_tool_rules(disallowed_tools),
         thinking=thinking,  # type: ignore[arg-type]  # checked above
     )
+    _keep_library_logs_off_the_screen()
     raise typer.Exit(asyncio.run(_run(config)))
+
+
+def _tool_rules(values: list[str] | None) -> tuple[str, ...]:
+    """Rules as Claude Code's own flag takes them: repeated, or several in one separated by
+    commas or spaces outside parentheses ("Bash(git log:*),Read")."""
+    rules: list[str] = []
+    for value in values or []:
+        depth, current = 0, ""
+        for char in value:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char in ", " and depth == 0:
+                if current:
+                    rules.append(current)
+                current = ""
+            else:
+                current += char
+        if current:
+            rules.append(current)
+    return tuple(rules)
 
 
 def _starting_session(
@@ -251,6 +283,25 @@ def export_command(
     except ChatError as exc:
         raise _fail(str(exc)) from None
     sys.stderr.write(f"wrote {len(chat.turns)} turns to {written}\n")
+
+
+def _keep_library_logs_off_the_screen() -> None:
+    """The SDK logs failures it also raises; the user gets our one line, the details go to
+    errors.log in the user data dir."""
+    import logging
+    import warnings
+
+    from claude_chat.config import data_dir, private_file
+
+    sdk_log = logging.getLogger("claude_agent_sdk")
+    sdk_log.propagate = False
+    try:
+        handler: logging.Handler = logging.FileHandler(private_file(data_dir() / "errors.log"))
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    sdk_log.addHandler(handler)
+    warnings.filterwarnings("ignore", module="claude_agent_sdk")
 
 
 async def _run(config: ChatConfig) -> int:

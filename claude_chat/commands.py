@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from claude_chat import sessions, transcript
-from claude_chat.config import THINKING_DISPLAYS, ThinkingDisplay, data_dir
+from claude_chat.config import PERMISSION_MODES, THINKING_DISPLAYS, ThinkingDisplay, data_dir
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import CommandError
 from claude_chat.sessions import RecapLine, SessionSummary
@@ -209,6 +209,29 @@ async def _model(ctx: CommandContext, args: str) -> None:
         raise CommandError(f"could not switch to {name}: {exc}") from exc
     shown = resolved if resolved == name else f"{resolved} ({name})"
     ctx.say(f"model set to {shown}")
+
+
+@registry.command("permissions", args="[MODE]")
+async def _permissions(ctx: CommandContext, args: str) -> None:
+    """Show or switch the permission mode, without restarting.
+
+    default: ask before tools that change things · acceptEdits: file edits run without asking ·
+    plan: Claude plans and changes nothing · bypassPermissions: nothing is asked (Claude Code
+    refuses it when running as root) · dontAsk: deny what is not allowed, never ask.
+    """
+    if not args:
+        ctx.say(f"permission mode: {ctx.engine.permission_mode}")
+        ctx.say("switch with /permissions " + "|".join(PERMISSION_MODES))
+        return
+    wanted = args.split()[0]
+    mode = next((m for m in PERMISSION_MODES if m.lower() == wanted.lower()), None)
+    if mode is None:
+        raise CommandError(
+            f"unknown permission mode {wanted!r}; choose one of {', '.join(PERMISSION_MODES)}"
+        )
+    _refuse_while_busy(ctx, "changing the permission mode")
+    await ctx.engine.set_permission_mode(mode)  # type: ignore[arg-type]  # one of the modes
+    ctx.say(f"permission mode: {mode}")
 
 
 @registry.command("status")

@@ -33,6 +33,9 @@ class ChatConfig:
     permission_mode: PermissionMode | None = None
     resume_session_id: str | None = None
     thinking: ThinkingDisplay = "full"
+    # Tool rules passed to Claude Code as they are, e.g. "Bash(git status:*)", "Read".
+    allowed_tools: tuple[str, ...] = ()
+    disallowed_tools: tuple[str, ...] = ()
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     # Extra variables for the CLI's environment only (never argv): credentials for one client.
     env: dict[str, str] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from claude_chat.events import ToolCall, ToolResult, TurnError, TurnResult
+from claude_chat.events import PermissionRequest, ToolCall, ToolResult, TurnError, TurnResult
 from claude_chat.sessions import RecapLine
 from claude_chat.stats import SessionStats
 
@@ -110,3 +110,14 @@ def footer_text(result: TurnResult, stats: SessionStats) -> str:
         parts.append(f"first token {result.time_to_first_token_s:.2f}s")
     parts.append(f"{result.duration_s:.1f}s")
     return " · ".join(parts)
+
+
+def permission_lines(request: PermissionRequest, width: int = 100) -> list[tuple[str, str]]:
+    """The question's lines and their styles: what Claude Code wants to do, and why it asks.
+    The call itself was just shown as a tool line."""
+    call = ToolCall(request.tool_use_id or "", request.name, request.input)
+    question = request.title or f"Claude wants to run {tool_call_summary(call, width - 24)}"
+    lines = [("? " + one_line(question, width - 2), "bold yellow")]
+    if request.reason:
+        lines.append(("  " + one_line(request.reason, width - 2), "dim"))
+    return lines

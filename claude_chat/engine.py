@@ -12,22 +12,26 @@ import contextlib
 import importlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
-from claude_chat.config import ChatConfig
+from claude_chat.config import ChatConfig, PermissionMode
 from claude_chat.errors import (
     ChatError,
     CLINotFoundError,
     CLIStartError,
+    CommandError,
     EngineClosedError,
     TurnInProgressError,
 )
 from claude_chat.events import (
     Event,
+    PermissionDecision,
+    PermissionDenied,
+    PermissionRequest,
     SessionStarted,
     TextDelta,
     ThinkingDelta,
@@ -42,6 +46,10 @@ if TYPE_CHECKING:
 
 EngineState = Literal["starting", "ready", "running", "failed", "stopped", "closed"]
 
+NOBODY_TO_ASK = (
+    "denied: nobody can answer a permission prompt here (not a terminal); "
+    "allow it with --permission-mode or --allowed-tools"
+)
 # How long an interrupted turn may take to report its end before the process is given up on.
 INTERRUPT_GRACE_S = 15.0
 
@@ -82,6 +90,11 @@ class ChatEngine:
         self.cli_version: str | None = None
         self.cli_pid: int | None = None
         self.models: list[ModelChoice] = []
+        # How a tool call Claude Code asks about is decided: the front asks the user. With
+        # none (piped mode), every such call is denied, with a line saying so.
+        self.ask_permission: Callable[[PermissionRequest], Awaitable[PermissionDecision]] | None = (
+            None
+        )
         self.start_error: ChatError | None = None
         self._client: ClaudeSDKClient | None = None
         self._start_task: asyncio.Task[None] | None = None
@@ -223,6 +236,9 @@ class ChatEngine:
             max_buffer_size=config.max_line_bytes,
             env=dict(config.env),
             stderr=self._stderr_tail.append,
+            can_use_tool=self._can_use_tool,
+            allowed_tools=list(config.allowed_tools),
+            disallowed_tools=list(config.disallowed_tools),
         )
 
     def _read_server_info(self, info: dict[str, Any]) -> None:
@@ -381,6 +397,69 @@ class ChatEngine:
             elif isinstance(event, TurnError) and turn.error is None:
                 turn.error = event
             turn.queue.put_nowait(event)
+
+    async def _can_use_tool(self, name: str, tool_input: dict[str, Any], context: Any) -> Any:
+        """Claude Code's permission prompt, answered by the front (or denied without one)."""
+        sdk = importlib.import_module("claude_agent_sdk")
+        request = PermissionRequest(
+            tool_use_id=context.tool_use_id,
+            name=name,
+            input=dict(tool_input),
+            title=context.title,
+            reason=context.decision_reason,
+            suggestions=tuple(context.suggestions or ()),
+        )
+        if self.ask_permission is None:
+            decision = PermissionDecision("deny", NOBODY_TO_ASK)
+        else:
+            try:
+                decision = await self.ask_permission(request)
+            except Exception as exc:  # a failed prompt must not leave Claude Code waiting
+                decision = PermissionDecision("deny", f"the permission prompt failed: {exc}")
+        if decision.choice == "once":
+            return sdk.PermissionResultAllow()
+        if decision.choice == "always":
+            # Claude Code's suggestions may also switch the whole session to another mode
+            # (acceptEdits); "always" means this kind of call, so rules win when there are any.
+            narrow = [
+                s
+                for s in request.suggestions
+                if getattr(s, "type", None) in ("addRules", "addDirectories")
+            ]
+            rules = (
+                narrow
+                or list(request.suggestions)
+                or [
+                    sdk.PermissionUpdate(
+                        type="addRules",
+                        rules=[sdk.PermissionRuleValue(tool_name=name)],
+                        behavior="allow",
+                        destination="session",
+                    )
+                ]
+            )
+            return sdk.PermissionResultAllow(updated_permissions=rules)
+        message = decision.message or "The user denied this tool call."
+        if self._turn is not None:
+            self._turn.queue.put_nowait(
+                PermissionDenied(request.tool_use_id, name, request.input, message)
+            )
+        return sdk.PermissionResultDeny(message=message, interrupt=decision.interrupt)
+
+    async def set_permission_mode(self, mode: PermissionMode) -> None:
+        """Switch the permission mode of the running process; ChatError if it refuses."""
+        await self.wait_ready()
+        assert self._client is not None
+        try:
+            await self._client.set_permission_mode(mode)
+        except Exception as exc:
+            hint = ""
+            if mode == "bypassPermissions":
+                hint = " (choose it at start: --permission-mode bypassPermissions; not as root)"
+            raise CommandError(f"Claude Code refused permission mode {mode}: {exc}{hint}") from exc
+        self.permission_mode = mode
+        self.config = replace(self.config, permission_mode=mode)
+        self._notify()
 
     def _result(self, translate: ModuleType, turn: _Turn, message: Any) -> TurnResult:
         total = message.total_cost_usd or 0.0

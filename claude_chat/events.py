@@ -49,6 +49,41 @@ class ToolResult:
     parent_tool_use_id: str | None = None
 
 
+@dataclass(frozen=True)
+class PermissionDenied:
+    """A tool call was refused without asking anyone (piped mode), or by the user."""
+
+    tool_use_id: str | None
+    name: str
+    input: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
+class PermissionRequest:
+    """Claude Code asks whether a tool call may run (``--permission-mode default``)."""
+
+    tool_use_id: str | None
+    name: str
+    input: dict[str, Any]
+    # Claude Code's own sentence for the prompt, when it gives one ("Claude wants to ...").
+    title: str | None = None
+    reason: str | None = None
+    # What "always allow" would add to the session's rules, as Claude Code suggests it.
+    suggestions: tuple[Any, ...] = ()
+
+
+PermissionChoice = Literal["once", "always", "deny"]
+
+
+@dataclass(frozen=True)
+class PermissionDecision:
+    choice: PermissionChoice
+    # For a denial: what Claude is told, and whether the turn stops.
+    message: str = ""
+    interrupt: bool = False
+
+
 ErrorKind = Literal["auth", "api", "billing", "rate_limit", "overloaded", "cli", "other"]
 
 
@@ -108,6 +143,7 @@ Event = (
     | ThinkingDelta
     | ToolCall
     | ToolResult
+    | PermissionDenied
     | TurnError
     | Retrying
     | TurnResult

@@ -21,6 +21,7 @@ from claude_chat import describe, render
 from claude_chat.config import ThinkingDisplay
 from claude_chat.events import (
     Event,
+    PermissionDenied,
     Retrying,
     TextDelta,
     ThinkingDelta,
@@ -69,6 +70,8 @@ class LiveTurnView:
         self._started = time.monotonic()
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
+        self._paused = False
+        self._denied: set[str] = set()  # tool calls whose refusal was already said
         self.largest_region = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -101,6 +104,16 @@ class LiveTurnView:
     def set_status(self, status: str) -> None:
         self._status = status
 
+    def pause(self) -> None:
+        self._paused = True
+        self._flush_all()
+        self.region.update(self._finished, [], self.console.width)
+        self._finished = []
+        self.region.close()
+
+    def resume(self) -> None:
+        self._paused = False
+
     # -- events --------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
@@ -120,10 +133,14 @@ class LiveTurnView:
             line = render.tool_call_line(event, self.console.width)
             self._print(Text("  ") + line if event.parent_tool_use_id else line)
             self._status = f"running {event.name}"
-        elif isinstance(event, ToolResult):
+        elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
             line = render.tool_result_line(event, self.console.width)
             self._print(Text("  ") + line if event.parent_tool_use_id else line)
             self._status = "waiting for Claude"
+        elif isinstance(event, PermissionDenied):
+            if event.tool_use_id:
+                self._denied.add(event.tool_use_id)
+            self._print(Text(f"  ✗ {event.name}: {event.reason}", style="red"))
         elif isinstance(event, TurnError):
             self._flush_all()
             self._print(Text("✗ " + describe.error_line(event), style="bold red"))
@@ -139,6 +156,8 @@ class LiveTurnView:
     # -- drawing -------------------------------------------------------------------------
 
     def frame(self) -> None:
+        if self._paused:
+            return
         self._flush_thinking(final=False)
         self._flush_text(final=False)
         width, height = self.console.size

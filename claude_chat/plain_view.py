@@ -11,6 +11,7 @@ from typing import TextIO
 from claude_chat import describe
 from claude_chat.events import (
     Event,
+    PermissionDenied,
     Retrying,
     TextDelta,
     ToolCall,
@@ -28,8 +29,15 @@ class PlainTurnView:
         self.stats = stats
         self.width = width
         self._at_line_start = True
+        self._denied: set[str] = set()  # tool calls whose refusal was already said
 
     def start(self) -> None:
+        pass
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
         pass
 
     def set_status(self, status: str) -> None:
@@ -43,8 +51,12 @@ class PlainTurnView:
                 self._at_line_start = event.text.endswith("\n")
         elif isinstance(event, ToolCall):
             self._meta("⏺ " + describe.tool_call_summary(event, self.width))
-        elif isinstance(event, ToolResult):
+        elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
             self._meta("  ⎿ " + describe.tool_result_summary(event, self.width))
+        elif isinstance(event, PermissionDenied):
+            if event.tool_use_id:
+                self._denied.add(event.tool_use_id)
+            self._meta(f"  ✗ {event.name} {event.reason}")
         elif isinstance(event, TurnError):
             self._meta("error: " + describe.error_line(event))
         elif isinstance(event, Retrying):

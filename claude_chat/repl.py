@@ -20,7 +20,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import HTML, FormattedText
 from prompt_toolkit.history import FileHistory
-from prompt_toolkit.input.typeahead import store_typeahead
+from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
 
 from claude_chat import __version__
@@ -29,6 +29,7 @@ from claude_chat.commands import registry
 from claude_chat.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import ChatError
+from claude_chat.events import PermissionDecision, PermissionRequest
 from claude_chat.keys import KEY_HELP, prompt_key_bindings
 from claude_chat.sessions import RecapLine, SessionSummary
 from claude_chat.stats import SessionStats
@@ -66,6 +67,29 @@ class SlashCompleter(Completer):
                 yield Completion(choice, -len(arg))
 
 
+_PERMISSION_PROMPT = FormattedText(
+    [("bold", "Allow? "), ("", "y once · a always (this session) · n deny [reason] › ")]
+)
+
+
+def parse_permission_answer(answer: str) -> PermissionDecision | None:
+    """``y`` once, ``a`` always, ``n [reason]`` deny (the reason goes to Claude); None when the
+    answer is none of these and the question must be asked again."""
+    words = answer.strip().split(maxsplit=1)
+    if not words:
+        return None
+    first = words[0].lower()
+    if first in ("y", "yes"):
+        return PermissionDecision("once")
+    if first in ("a", "always"):
+        return PermissionDecision("always")
+    if first in ("n", "no"):
+        reason = words[1] if len(words) > 1 else ""
+        message = "The user denied this tool call" + (f": {reason}" if reason else ".")
+        return PermissionDecision("deny", message)
+    return None
+
+
 class Repl:
     """The interactive front; also the ``CommandContext`` its commands talk to."""
 
@@ -79,6 +103,8 @@ class Repl:
         self.key_help: Sequence[tuple[str, str]] = KEY_HELP
         self.exit_code = 0
         self.listed_sessions: list[SessionSummary] = []
+        self._active_view: TurnView | None = None
+        self.engine.ask_permission = self._ask_permission
         self._exiting = False
         self._hint = ""
         history = private_file(data_dir() / "history")
@@ -170,12 +196,44 @@ class Repl:
                     # is replayed into the next prompt, as a shell does with typeahead.
                     store_typeahead(self.session.input, [key])
 
-        with self._raw_keys(on_key):
-            await run_turn(self.engine, text, view, self.stats)
+        self._active_view = view
+        try:
+            with self._raw_keys(on_key):
+                await run_turn(self.engine, text, view, self.stats)
+        finally:
+            self._active_view = None
         for task in interrupting:
             await task
         # Someone who chats may well start another conversation: have its process ready.
         self.engine.warm_spare()
+
+    async def _ask_permission(self, request: PermissionRequest) -> PermissionDecision:
+        """Claude Code asks whether a tool call may run: show it and ask, with the answer
+        region paused. Keys typed ahead of the question are kept for the next prompt, never
+        taken as its answer."""
+        from claude_chat.describe import permission_lines
+
+        view = self._active_view
+        if view is not None:
+            view.pause()
+        typed_ahead = get_typeahead(self.session.input)
+        try:
+            for line, style in permission_lines(request, self.console.width):
+                self._print_line(line, style)
+            while True:
+                try:
+                    answer = await PromptSession[str]().prompt_async(_PERMISSION_PROMPT)
+                except (KeyboardInterrupt, EOFError):
+                    self._print_line("⏹ denied, and the answer is interrupted", "yellow")
+                    return PermissionDecision("deny", "The user interrupted.", interrupt=True)
+                decision = parse_permission_answer(answer)
+                if decision is not None:
+                    return decision
+                self._print_line("answer y (once), a (always) or n (n REASON tells Claude why)")
+        finally:
+            store_typeahead(self.session.input, typed_ahead)
+            if view is not None:
+                view.resume()
 
     async def _recap_at_start(self, session_id: str) -> None:
         from claude_chat.sessions import recap

@@ -98,3 +98,24 @@ async def test_engine_keeps_one_process_and_context(api: FakeAnthropicAPI, proje
     results = [e for e in (*first, *second, *third) if isinstance(e, TurnResult)]
     assert all(r.session_id == results[0].session_id for r in results)
     assert all(r.time_to_first_token_s is not None for r in results)
+
+
+def test_piped_mode_denies_what_nobody_can_allow(api: FakeAnthropicAPI, project: Path) -> None:
+    target = project / "made"
+    done = chat(f"TOOL touch {target}\nafter\n", project)
+    assert not target.exists()
+    assert "✗ Bash denied: nobody can answer a permission prompt here" in done.stderr
+    assert "--allowed-tools" in done.stderr
+    assert "Echo: after" in done.stdout
+    # Rules given at start let it run without asking.
+    done = chat(f"TOOL touch {target}\n", project, "--allowed-tools", "Bash(touch:*)")
+    assert done.returncode == 0, done.stderr
+    assert target.exists()
+
+
+def test_permission_mode_switches_mid_session(api: FakeAnthropicAPI, project: Path) -> None:
+    target = project / "edited"
+    done = chat("/permissions\n/permissions acceptEdits\n/permissions nope\n", project)
+    assert "permission mode: default" in done.stdout
+    assert "permission mode: acceptEdits" in done.stdout
+    assert "unknown permission mode 'nope'" in done.stderr

@@ -295,3 +295,48 @@ def test_messages_typed_ahead_are_sent_in_order_as_typed(
     term.wait_for(lambda s: "Echo: word four" in s and s.count("first token") == 4, timeout=60)
     sent = [r.last_user_text for r in api.message_requests()]
     assert sent == ["word one", "word two", "word three", "word four"]
+
+
+def ask_to_touch(term: Terminal, path: Path) -> str:
+    term.enter(f"TOOL touch {path}")
+    return term.wait_for(lambda s: s.rstrip().endswith("n deny [reason] ›"), timeout=30)
+
+
+def test_permission_yes_runs_the_tool_no_refuses_it(term: Terminal, project: Path) -> None:
+    allowed, refused = project / "allowed", project / "refused"
+    screen = ask_to_touch(term, allowed)
+    assert f"Claude wants to run Bash(touch {allowed})" in screen or "? " in screen
+    assert not allowed.exists()
+    term.enter("y")
+    term.wait_for("Tool said:", timeout=30)
+    assert allowed.exists()
+    term.wait_for(lambda s: s.count("first token") == 1, timeout=30)
+    ask_to_touch(term, refused)
+    term.enter("n not in this folder")
+    screen = term.wait_for(lambda s: s.count("first token") == 2, timeout=30)
+    assert not refused.exists()
+    assert "denied this tool call: not in this folder" in screen
+    term.enter("after")
+    term.wait_for("Echo: after", timeout=30)
+
+
+def test_permission_always_stops_asking(term: Terminal, project: Path) -> None:
+    ask_to_touch(term, project / "one")
+    term.enter("a")
+    term.wait_for(lambda s: s.count("first token") == 1, timeout=30)
+    term.enter(f"TOOL touch {project / 'one'}")
+    screen = term.wait_for(lambda s: s.count("first token") == 2, timeout=30)
+    assert screen.count("n deny [reason]") == 1
+    # "Always" adds a rule for this call; it does not switch the session to accept edits.
+    assert "acceptEdits" not in screen.splitlines()[-1]
+
+
+def test_ctrl_c_at_a_permission_prompt_denies_and_interrupts(term: Terminal, project: Path) -> None:
+    ask_to_touch(term, project / "never")
+    term.ctrl("c")
+    screen = term.wait_for(lambda s: s.count(PROMPT) >= 2 and "first token" in s, timeout=30)
+    assert "denied, and the answer is interrupted" in screen
+    assert not (project / "never").exists()
+    assert "⎿ The user doesn't want to proceed" not in screen  # the denial is said once
+    term.enter("and now?")
+    term.wait_for(lambda s: s.count("first token") == 2, timeout=30)
