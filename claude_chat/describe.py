@@ -56,10 +56,123 @@ def compact_json(value: object, limit: int) -> str:
 
 
 def tool_call_summary(call: ToolCall, width: int = 100) -> str:
-    key = _ESSENTIAL_ARGUMENT.get(call.name)
-    argument: Any = call.input.get(key) if key else None
-    shown = one_line(str(argument), width) if argument else compact_json(call.input, width)
-    return f"{call.name}({shown})"
+    """``Tool(essential argument)``: the command, path, pattern or url; MCP tools as
+    ``server · tool(compact JSON)``; anything else with its input as compact JSON."""
+    name, arguments = call.name, call.input
+    if name.startswith("mcp__"):
+        _, server, tool = ([*name.split("__", 2), "", ""])[:3]
+        return f"{server} · {tool}({compact_json(arguments, max(width - len(name), 20))})"
+    key = _ESSENTIAL_ARGUMENT.get(name)
+    argument: Any = arguments.get(key) if key else None
+    if not argument:
+        return f"{name}({compact_json(arguments, width)})"
+    shown = one_line(str(argument), width)
+    if name == "Read" and ("offset" in arguments or "limit" in arguments):
+        start = int(arguments.get("offset") or 1)
+        end = f"{start + int(arguments['limit']) - 1}" if arguments.get("limit") else ""
+        shown += f":{start}-{end}"
+    elif name in ("Grep", "Glob") and arguments.get("path"):
+        shown += f" in {one_line(str(arguments['path']), width // 2)}"
+    return f"{name}({shown})"
+
+
+# How many lines of a tool's output or diff are shown at each end before folding.
+_HEAD_LINES = 3
+_TAIL_LINES = 2
+_DIFF_LINES = 12
+# Output past this many characters is summarised from its start and end only.
+_SCAN_CHARS = 200_000
+
+
+def tool_result_lines(
+    call: ToolCall | None, result: ToolResult, width: int = 100
+) -> list[tuple[str, str]]:
+    """A finished tool call in a few lines with a style each (``dim``, ``red``, ``green``):
+    Bash with its exit status and the ends of its output, Read with its line count, Edit and
+    Write as a folded unified diff, Grep and Glob with their counts, errors in red."""
+    name = call.name if call else ""
+    content = result.content
+    if result.is_error:
+        return _folded(
+            content, width, "red", prefix=_exit_status(content) if name == "Bash" else ""
+        )
+    if name in ("Edit", "MultiEdit", "Write") and call is not None:
+        return _diff_lines(call, width) or [("(no change)", "dim")]
+    if name == "Read":
+        return [(f"read {_count_lines(content):,} lines", "dim")]
+    if name in ("Grep", "Glob"):
+        found = [line for line in _scan(content).splitlines() if line.strip()]
+        head = found[0] if found and found[0].startswith("Found ") else None
+        what = head or f"{len(found):,} {'files' if name == 'Glob' else 'matching lines'}"
+        return [(one_line(what, width), "dim")]
+    return _folded(content, width, "dim")
+
+
+def _scan(content: str) -> str:
+    # A 10 MB result is summarised from its ends: splitting all of it would cost a frame.
+    if len(content) <= _SCAN_CHARS:
+        return content
+    half = _SCAN_CHARS // 2
+    return content[:half] + "\n" + content[-half:]
+
+
+def _count_lines(content: str) -> int:
+    return content.count("\n") + (1 if content and not content.endswith("\n") else 0)
+
+
+def _exit_status(content: str) -> str:
+    first = content.lstrip().split("\n", 1)[0]
+    return first.strip() + ": " if first.lower().startswith("exit code") else ""
+
+
+def _folded(content: str, width: int, style: str, prefix: str = "") -> list[tuple[str, str]]:
+    """The first and last lines of ``content``, with how many are left out between them.
+    ``prefix`` (an exit status) replaces the line it was read from."""
+    body = content.lstrip().partition("\n")[2] if prefix else content
+    lines = [line for line in _scan(body).splitlines() if line.strip()]
+    if not lines:
+        return [(prefix.rstrip(": ") or "(no output)", style)]
+    # Counting lines is cheap even in 10 MB; splitting them all is not.
+    total = len(lines) if len(body) <= _SCAN_CHARS else _count_lines(body)
+    shown = [prefix + one_line(lines[0], width - len(prefix))]
+    if total <= 1 + _HEAD_LINES + _TAIL_LINES:
+        shown += [one_line(line, width) for line in lines[1:]]
+    else:
+        hidden = total - _HEAD_LINES - _TAIL_LINES
+        shown += [one_line(line, width) for line in lines[1:_HEAD_LINES]]
+        shown.append(f"… {hidden:,} more line{'s' if hidden != 1 else ''}")
+        shown += [one_line(line, width) for line in lines[-_TAIL_LINES:]]
+    return [(line, style) for line in shown]
+
+
+def _diff_lines(call: ToolCall, width: int) -> list[tuple[str, str]]:
+    import difflib
+
+    arguments = call.input
+    if call.name == "Write":
+        before, after = "", str(arguments.get("content", ""))
+    elif call.name == "MultiEdit":
+        edits = arguments.get("edits") or []
+        before = "\n".join(str(e.get("old_string", "")) for e in edits if isinstance(e, dict))
+        after = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, dict))
+    else:
+        before, after = str(arguments.get("old_string", "")), str(arguments.get("new_string", ""))
+    diff = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)
+        if not line.startswith(("---", "+++"))
+    ]
+    styled = [
+        (one_line(line, width) if line.strip() else line, _DIFF_STYLES.get(line[:1], "dim"))
+        for line in diff
+    ]
+    if len(styled) > _DIFF_LINES:
+        hidden = len(styled) - _DIFF_LINES
+        styled = [*styled[:_DIFF_LINES], (f"… {hidden:,} more lines of diff", "dim")]
+    return styled
+
+
+_DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 
 
 def recap_line(line: RecapLine, width: int = 100) -> str:
@@ -69,15 +182,6 @@ def recap_line(line: RecapLine, width: int = 100) -> str:
         return "  ⏺ " + tool_call_summary(call, width - 6)
     prefix = f"{line.role} › "
     return prefix + one_line(line.text, width - len(prefix))
-
-
-def tool_result_summary(result: ToolResult, width: int = 100) -> str:
-    lines = [line for line in result.content.splitlines() if line.strip()]
-    if not lines:
-        return "(no output)"
-    first = one_line(lines[0], width)
-    more = len(lines) - 1
-    return first + (f"  … +{more} line{'s' if more != 1 else ''}" if more else "")
 
 
 def error_line(error: TurnError) -> str:

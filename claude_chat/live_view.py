@@ -72,6 +72,7 @@ class LiveTurnView:
         self._closed = False
         self._paused = False
         self._denied: set[str] = set()  # tool calls whose refusal was already said
+        self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
         self.largest_region = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -130,12 +131,14 @@ class LiveTurnView:
                 self._status = "thinking"
         elif isinstance(event, ToolCall):
             self._flush_all()
+            self._calls[event.tool_use_id] = event
             line = render.tool_call_line(event, self.console.width)
-            self._print(Text("  ") + line if event.parent_tool_use_id else line)
+            self._print(_under(event.parent_tool_use_id, line))
             self._status = f"running {event.name}"
         elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
-            line = render.tool_result_line(event, self.console.width)
-            self._print(Text("  ") + line if event.parent_tool_use_id else line)
+            call = self._calls.pop(event.tool_use_id, None)
+            text = render.tool_result_text(call, event, self.console.width)
+            self._print(_under(event.parent_tool_use_id, text))
             self._status = "waiting for Claude"
         elif isinstance(event, PermissionDenied):
             if event.tool_use_id:
@@ -229,6 +232,15 @@ class LiveTurnView:
     def _print(self, text: Text) -> None:
         """A finished line: it goes above the live region with the next frame."""
         self._finished.extend(self.console.render_lines(text, self.console.options, pad=False))
+
+
+def _under(parent_tool_use_id: str | None, text: Text) -> Text:
+    """A subagent's tool lines are indented under the Task that runs it, marked ``│``."""
+    if parent_tool_use_id is None:
+        return text
+    lines = text.split("\n")
+    marked = Text("\n").join(Text("  │ ", style="dim") + line for line in lines)
+    return marked
 
 
 def _is_blank(line: list[Segment]) -> bool:

@@ -30,6 +30,7 @@ class PlainTurnView:
         self.width = width
         self._at_line_start = True
         self._denied: set[str] = set()  # tool calls whose refusal was already said
+        self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
 
     def start(self) -> None:
         pass
@@ -50,9 +51,15 @@ class PlainTurnView:
                 self.out.flush()
                 self._at_line_start = event.text.endswith("\n")
         elif isinstance(event, ToolCall):
-            self._meta("⏺ " + describe.tool_call_summary(event, self.width))
+            self._calls[event.tool_use_id] = event
+            indent = "  │ " if event.parent_tool_use_id else ""
+            self._meta(indent + "⏺ " + describe.tool_call_summary(event, self.width))
         elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
-            self._meta("  ⎿ " + describe.tool_result_summary(event, self.width))
+            call = self._calls.pop(event.tool_use_id, None)
+            indent = "  │ " if event.parent_tool_use_id else ""
+            lines = describe.tool_result_lines(call, event, self.width - 8)
+            for index, (line, _) in enumerate(lines):
+                self._meta(indent + ("  ⎿ " if index == 0 else "    ") + line)
         elif isinstance(event, PermissionDenied):
             if event.tool_use_id:
                 self._denied.add(event.tool_use_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from claude_chat.describe import footer_text, tool_call_summary, tool_result_summary
+from claude_chat.describe import footer_text, tool_call_summary, tool_result_lines
 from claude_chat.events import ToolCall, ToolResult, TurnResult
 from claude_chat.stats import SessionStats
 
@@ -19,9 +19,14 @@ def tool_call_line(call: ToolCall, width: int) -> Text:
     return line
 
 
-def tool_result_line(result: ToolResult, width: int) -> Text:
-    style = "red" if result.is_error else "dim"
-    return Text("  ⎿ " + tool_result_summary(result, max(width - 8, 20)), style=style)
+def tool_result_text(call: ToolCall | None, result: ToolResult, width: int) -> Text:
+    """The result under its call: ``⎿`` then the lines ``describe.tool_result_lines`` gives."""
+    text = Text()
+    for index, (line, style) in enumerate(tool_result_lines(call, result, max(width - 8, 20))):
+        if index:
+            text.append("\n")
+        text.append(("  ⎿ " if index == 0 else "    ") + line, style=style)
+    return text
 
 
 def collapsed_thinking(word_count: int, done: bool) -> Text:

@@ -38,7 +38,9 @@ def test_a_whole_chat() -> None:
     assert err == (
         "claude-opus-5-5 · 15 in / 4 out · $0.0010 (session $0.0010) · first token Xs · Ys\n"
         "⏺ Bash(ls -1)\n"
-        "  ⎿ a  … +2 lines\n"
+        "  ⎿ a\n"
+        "    b\n"
+        "    c\n"
         "claude-sonnet-5-5 · 15 in / 4 out · $0.0010 (session $0.0020) · first token Xs · Ys\n"
     )
     assert cli.user_texts == ["Hi", "List files"]

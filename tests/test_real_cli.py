@@ -114,7 +114,6 @@ def test_piped_mode_denies_what_nobody_can_allow(api: FakeAnthropicAPI, project:
 
 
 def test_permission_mode_switches_mid_session(api: FakeAnthropicAPI, project: Path) -> None:
-    target = project / "edited"
     done = chat("/permissions\n/permissions acceptEdits\n/permissions nope\n", project)
     assert "permission mode: default" in done.stdout
     assert "permission mode: acceptEdits" in done.stdout

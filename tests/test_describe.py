@@ -1,0 +1,61 @@
+"""Tool calls and results as the user sees them: one header line, a few result lines."""
+
+from __future__ import annotations
+
+from claude_chat.describe import tool_call_summary, tool_result_lines
+from claude_chat.events import ToolCall, ToolResult
+
+
+def call(name: str, **arguments: object) -> ToolCall:
+    return ToolCall("t1", name, dict(arguments))
+
+
+def result(content: str, is_error: bool = False) -> ToolResult:
+    return ToolResult("t1", content, is_error)
+
+
+def test_headers_show_the_essential_argument() -> None:
+    assert tool_call_summary(call("Bash", command="ls -la", description="x")) == "Bash(ls -la)"
+    assert tool_call_summary(call("Read", file_path="/a.py", offset=10, limit=5)) == (
+        "Read(/a.py:10-14)"
+    )
+    assert tool_call_summary(call("Grep", pattern="TODO", path="src")) == "Grep(TODO in src)"
+    assert tool_call_summary(call("WebFetch", url="https://x.y/z")) == "WebFetch(https://x.y/z)"
+    assert tool_call_summary(call("mcp__github__create_issue", title="Bug")) == (
+        'github · create_issue({"title": "Bug"})'
+    )
+    assert tool_call_summary(call("Mystery", a=1)) == 'Mystery({"a": 1})'
+
+
+def test_bash_shows_the_ends_of_its_output_and_its_exit_status() -> None:
+    output = "\n".join(f"line {i}" for i in range(1, 251))
+    lines = [text for text, _ in tool_result_lines(call("Bash", command="x"), result(output))]
+    assert lines == ["line 1", "line 2", "line 3", "… 245 more lines", "line 249", "line 250"]
+    failed = tool_result_lines(call("Bash", command="x"), result("Exit code 2\nno such file", True))
+    assert failed == [("Exit code 2: no such file", "red")]
+
+
+def test_read_grep_and_glob_are_counted() -> None:
+    read = tool_result_lines(call("Read", file_path="/a"), result("a\nb\nc\n"))
+    assert read == [("read 3 lines", "dim")]
+    grep = tool_result_lines(call("Grep", pattern="x"), result("Found 4 files\na\nb\nc\nd"))
+    assert grep == [("Found 4 files", "dim")]
+    glob = tool_result_lines(call("Glob", pattern="*.py"), result("a.py\nb.py"))
+    assert glob == [("2 files", "dim")]
+
+
+def test_edits_are_a_coloured_diff_folded_when_long() -> None:
+    edit = call("Edit", file_path="/a.py", old_string="x = 1\ny = 2", new_string="x = 1\ny = 3")
+    lines = tool_result_lines(edit, result("ok"))
+    assert ("-y = 2", "red") in lines and ("+y = 3", "green") in lines
+    write = call("Write", file_path="/b.py", content="\n".join(f"row {i}" for i in range(40)))
+    lines = tool_result_lines(write, result("ok"))
+    assert len(lines) == 13 and lines[-1] == ("… 29 more lines of diff", "dim")
+    assert all(style == "green" for _, style in lines[1:12])
+
+
+def test_a_ten_megabyte_result_is_summarised_not_dumped() -> None:
+    huge = "\n".join("x" * 99 for _ in range(100_000))  # 10 MB
+    lines = tool_result_lines(call("Bash", command="cat big"), result(huge))
+    assert lines[3] == ("… 99,995 more lines", "dim")
+    assert len(lines) == 6
