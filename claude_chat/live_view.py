@@ -71,6 +71,7 @@ class LiveTurnView:
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
         self._paused = False
+        self._last_frame = 0.0
         self._denied: set[str] = set()  # tool calls whose refusal was already said
         self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
         self.largest_region = 0
@@ -118,6 +119,13 @@ class LiveTurnView:
     # -- events --------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        self._take(event)
+        # Draw at once when the last frame is old enough (the first words of an answer are
+        # on screen without waiting for a tick); bursts wait for the ticker.
+        if self._fps and time.monotonic() - self._last_frame >= 1 / self._fps:
+            self.frame()
+
+    def _take(self, event: Event) -> None:
         if isinstance(event, TextDelta):
             if event.parent_tool_use_id is not None:
                 return  # subagent prose stays inside its tool call
@@ -159,8 +167,9 @@ class LiveTurnView:
     # -- drawing -------------------------------------------------------------------------
 
     def frame(self) -> None:
-        if self._paused:
+        if self._paused or self._closed:
             return
+        self._last_frame = time.monotonic()
         self._flush_thinking(final=False)
         self._flush_text(final=False)
         width, height = self.console.size
