@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -305,6 +306,35 @@ def _keep_library_logs_off_the_screen() -> None:
 
 
 async def _run(config: ChatConfig) -> int:
+    """The chat, ended cleanly by SIGTERM or SIGHUP too: the front's own clean-up runs (the
+    Claude Code process is closed in bounded steps), then the exit status is 128 + signal."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    chat = asyncio.current_task()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if not received and chat is not None:
+            received.append(signum)
+            chat.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        return await _front(config)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+    # A worker thread may still be blocked reading standard input; the process must not
+    # wait for it, and everything of ours is closed by now.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(128 + received[0])
+
+
+async def _front(config: ChatConfig) -> int:
     if not sys.stdin.isatty():
         from claude_chat.piped import PipedChat
 

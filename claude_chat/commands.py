@@ -39,6 +39,11 @@ class CommandContext(Protocol):
     key_help: Sequence[tuple[str, str]]
     # The last table /sessions showed: /resume N and /delete N count in it.
     listed_sessions: list[SessionSummary]
+    # The last message the user sent (or tried to), for /retry.
+    last_message: str | None
+
+    async def send_message(self, text: str) -> None:
+        """Send ``text`` as a message, shown as any other turn."""
 
     def say(self, text: str) -> None:
         """Show a line (or a few) of plain information."""
@@ -232,6 +237,15 @@ async def _permissions(ctx: CommandContext, args: str) -> None:
     _refuse_while_busy(ctx, "changing the permission mode")
     await ctx.engine.set_permission_mode(mode)  # type: ignore[arg-type]  # one of the modes
     ctx.say(f"permission mode: {mode}")
+
+
+@registry.command("retry")
+async def _retry(ctx: CommandContext, args: str) -> None:
+    """Send your last message again (after an error, a crash of Claude Code, or Ctrl+C)."""
+    if ctx.last_message is None:
+        raise CommandError("nothing to retry: no message sent yet")
+    _refuse_while_busy(ctx, "retrying")
+    await ctx.send_message(ctx.last_message)
 
 
 @registry.command("status")

@@ -186,7 +186,7 @@ def recap_line(line: RecapLine, width: int = 100) -> str:
 
 def error_line(error: TurnError) -> str:
     if error.kind == "cli":
-        return f"{error.message}. Send your message again to continue the session."
+        return f"{error.message}. /retry sends your message again."
     hint = _ERROR_HINTS.get(error.kind)
     if hint is None and error.status is not None:
         hint = _STATUS_HINTS.get(error.status)

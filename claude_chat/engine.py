@@ -50,6 +50,9 @@ NOBODY_TO_ASK = (
     "denied: nobody can answer a permission prompt here (not a terminal); "
     "allow it with --permission-mode or --allowed-tools"
 )
+# Losing the process this many times within the window stops the automatic restarts.
+CRASHES_BEFORE_GIVING_UP = 3
+CRASH_WINDOW_S = 60.0
 # How long an interrupted turn may take to report its end before the process is given up on.
 INTERRUPT_GRACE_S = 15.0
 
@@ -105,6 +108,7 @@ class ChatEngine:
         self._translate: ModuleType | None = None
         self._process_cost = 0.0
         self._stderr_tail: deque[str] = deque(maxlen=20)
+        self._losses: list[float] = []  # when the process was lost, for giving up on restarts
         self._spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -484,11 +488,22 @@ class ChatEngine:
         )
 
     async def _process_lost(self, reason: str) -> None:
-        """The CLI is gone or wedged: end the running turn with an error; restart on next send."""
+        """The CLI is gone or wedged: end the running turn with an error and start another
+        process resuming the session at once, unless it keeps dying (then on the next send)."""
         turn = self._turn
         await self._stop_process()
+        now = time.monotonic()
+        self._losses = [t for t in self._losses if now - t < CRASH_WINDOW_S] + [now]
         if self.state != "closed":
             self._set_state("stopped")
+            if len(self._losses) < CRASHES_BEFORE_GIVING_UP:
+                reason += "; a new Claude Code process is resuming the session"
+                self.start()
+            else:
+                reason += (
+                    f"; it stopped {len(self._losses)} times within a minute, so it is not "
+                    "restarted until you send again"
+                )
         if turn is not None:
             error = TurnError("cli", reason)
             turn.queue.put_nowait(error)

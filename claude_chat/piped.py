@@ -48,6 +48,7 @@ class PipedChat:
         self._exiting = False
         self._failed = False
         self.listed_sessions: list[SessionSummary] = []
+        self.last_message: str | None = None
 
     async def run(self) -> int:
         self.engine.start()
@@ -71,13 +72,17 @@ class PipedChat:
             if parse_command(line) is not None:
                 await registry.run(self, line)
             else:
-                view = PlainTurnView(self.out, self.err, self.stats)
-                result = await run_turn(self.engine, message_text(line), view, self.stats)
-                self._failed |= result.is_error
+                await self.send_message(message_text(line))
         except ChatError as exc:
             self._failed = True
             self.err.write(f"error: {exc}\n")
             self.err.flush()
+
+    async def send_message(self, text: str) -> None:
+        self.last_message = text
+        view = PlainTurnView(self.out, self.err, self.stats)
+        result = await run_turn(self.engine, text, view, self.stats)
+        self._failed |= result.is_error
 
     # -- CommandContext ------------------------------------------------------------------
 

@@ -104,6 +104,7 @@ class Repl:
         self.exit_code = 0
         self.listed_sessions: list[SessionSummary] = []
         self._active_view: TurnView | None = None
+        self.last_message: str | None = None
         self.engine.ask_permission = self._ask_permission
         self._exiting = False
         self._hint = ""
@@ -182,7 +183,11 @@ class Repl:
                 f"✗ internal error: {exc!r} (details in {data_dir()}/errors.log)", "red"
             )
 
+    async def send_message(self, text: str) -> None:
+        await self._turn(text)
+
     async def _turn(self, text: str) -> None:
+        self.last_message = text
         view = self._view()
         interrupting: list[asyncio.Task[None]] = []
 
