@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from claude_chat.config import ChatConfig, data_dir
 from claude_chat.engine import ChatEngine
 from claude_chat.events import Event, TurnResult
+from claude_chat.journal import Journal
 from claude_chat.stats import SessionStats
 
 
@@ -27,18 +29,40 @@ class TurnView(Protocol):
 
 
 async def run_turn(
-    engine: ChatEngine, text: str, view: TurnView, stats: SessionStats
+    engine: ChatEngine,
+    text: str,
+    view: TurnView,
+    stats: SessionStats,
+    journal: Journal | None = None,
 ) -> TurnResult:
-    """Send ``text`` and show its events; ``ChatError`` (no CLI, say) propagates, view closed."""
+    """Send ``text`` and show its events; ``ChatError`` (no CLI, say) propagates, view closed.
+    Every event is journaled as it arrives, before it is drawn."""
+    if journal is not None:
+        journal.begin(engine.session_id, text)
     view.start()
     try:
         async for event in engine.send(text):
             if isinstance(event, TurnResult):
                 stats.record(event)
+                if journal is not None:
+                    journal.end(event)
                 view.finish(event)
                 return event
+            if journal is not None:
+                journal.record(event)
             view.on_event(event)
     except BaseException:
+        if journal is not None:
+            journal.flush()
         view.close()
         raise
     raise AssertionError("a turn always ends with a TurnResult")
+
+
+def open_journal(config: ChatConfig) -> Journal:
+    """The journal in the user data dir, keeping out the values of credentials."""
+    import os
+
+    from claude_chat.transcript import secrets_from
+
+    return Journal(data_dir() / "journal", secrets_from({**os.environ, **config.env}))

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import BinaryIO, TextIO
 
-from claude_chat.chat import run_turn
+from claude_chat.chat import open_journal, run_turn
 from claude_chat.commands import message_text, parse_command, registry
 from claude_chat.config import ChatConfig
 from claude_chat.engine import ChatEngine
@@ -49,6 +49,7 @@ class PipedChat:
         self._failed = False
         self.listed_sessions: list[SessionSummary] = []
         self.last_message: str | None = None
+        self.journal = open_journal(config)
 
     async def run(self) -> int:
         self.engine.start()
@@ -64,6 +65,7 @@ class PipedChat:
                 if line.strip():
                     await self._handle(line)
         finally:
+            self.journal.close()
             await self.engine.close()
         return 1 if self._failed else 0
 
@@ -81,7 +83,7 @@ class PipedChat:
     async def send_message(self, text: str) -> None:
         self.last_message = text
         view = PlainTurnView(self.out, self.err, self.stats)
-        result = await run_turn(self.engine, text, view, self.stats)
+        result = await run_turn(self.engine, text, view, self.stats, self.journal)
         self._failed |= result.is_error
 
     # -- CommandContext ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
 
 from claude_chat import __version__
-from claude_chat.chat import TurnView, run_turn
+from claude_chat.chat import TurnView, open_journal, run_turn
 from claude_chat.commands import registry
 from claude_chat.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
 from claude_chat.engine import ChatEngine
@@ -105,6 +105,7 @@ class Repl:
         self.listed_sessions: list[SessionSummary] = []
         self._active_view: TurnView | None = None
         self.last_message: str | None = None
+        self.journal = open_journal(config)
         self.engine.ask_permission = self._ask_permission
         self._exiting = False
         self._hint = ""
@@ -159,6 +160,7 @@ class Repl:
                     if line.strip():
                         await self._handle(line)
             finally:
+                self.journal.close()
                 await self.engine.close()
         if self.engine.session_id:
             self._print_line(
@@ -204,7 +206,7 @@ class Repl:
         self._active_view = view
         try:
             with self._raw_keys(on_key):
-                await run_turn(self.engine, text, view, self.stats)
+                await run_turn(self.engine, text, view, self.stats, self.journal)
         finally:
             self._active_view = None
         for task in interrupting:

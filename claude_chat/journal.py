@@ -1,0 +1,141 @@
+"""A record of every turn, written as it streams, so nothing the user typed or received is
+lost, even if claude-chat itself dies mid-answer.
+
+One JSON object per line in ``journal/<date>.jsonl`` of the user data dir (0600): a ``turn``
+record when a message is sent, then its events in order (``text``, ``thinking``, ``tool``,
+``tool_result``, ``denied``, ``error``), then ``end`` with the turn's figures. Lines are
+written as events arrive and the file is fsynced when the turn ends, so a crash loses at most
+the line being written; a torn last line is skipped when reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from claude_chat.config import private_file
+from claude_chat.events import (
+    Event,
+    PermissionDenied,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolResult,
+    TurnError,
+    TurnResult,
+)
+
+
+class Journal:
+    def __init__(self, directory: Path, secrets: Mapping[str, str] | None = None) -> None:
+        self.directory = directory
+        self._secrets = sorted((secrets or {}).items(), key=lambda kv: len(kv[1]), reverse=True)
+        self._file: IO[str] | None = None
+        self._path: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.directory / f"{time.strftime('%Y-%m-%d')}.jsonl"
+
+    def begin(self, session_id: str | None, prompt: str) -> None:
+        self._write({"type": "turn", "session_id": session_id, "prompt": prompt})
+
+    def record(self, event: Event) -> None:
+        entry = _entry(event)
+        if entry is not None:
+            self._write(entry)
+
+    def end(self, result: TurnResult) -> None:
+        self._write(
+            {
+                "type": "end",
+                "session_id": result.session_id,
+                "model": result.model,
+                "is_error": result.is_error,
+                "interrupted": result.interrupted,
+                "usage": asdict(result.usage),
+                "cost_usd": result.cost_usd,
+                "duration_s": result.duration_s,
+                "time_to_first_token_s": result.time_to_first_token_s,
+            }
+        )
+        self.flush()
+
+    def flush(self) -> None:
+        """Make what was written durable (the end of each turn, and on exit)."""
+        if self._file is not None:
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        entry["at"] = round(time.time(), 3)
+        line = self._redact(json.dumps(entry, ensure_ascii=False))
+        try:
+            file = self._open()
+            file.write(line + "\n")
+            # To the operating system at once: if claude-chat dies, the line survives it.
+            file.flush()
+        except OSError:
+            pass  # a full disk must not end the chat; the screen still has the answer
+
+    def _open(self) -> IO[str]:
+        path = self.path
+        if self._file is None or path != self._path:
+            if self._file is not None:
+                self.close()
+            self._file = private_file(path).open("a", encoding="utf-8")
+            self._path = path
+        return self._file
+
+    def _redact(self, line: str) -> str:
+        for name, secret in self._secrets:
+            if secret in line:
+                line = line.replace(secret, f"[redacted {name}]")
+        return line
+
+
+def _entry(event: Event) -> dict[str, Any] | None:
+    if isinstance(event, TextDelta):
+        return {"type": "text", "text": event.text, "parent": event.parent_tool_use_id}
+    if isinstance(event, ThinkingDelta):
+        return {"type": "thinking", "text": event.text, "parent": event.parent_tool_use_id}
+    if isinstance(event, ToolCall):
+        return {"type": "tool", "id": event.tool_use_id, "name": event.name, "input": event.input}
+    if isinstance(event, ToolResult):
+        return {
+            "type": "tool_result",
+            "id": event.tool_use_id,
+            "content": event.content,
+            "is_error": event.is_error,
+        }
+    if isinstance(event, PermissionDenied):
+        return {"type": "denied", "id": event.tool_use_id, "name": event.name}
+    if isinstance(event, TurnError):
+        return {"type": "error", "kind": event.kind, "message": event.message}
+    return None
+
+
+def read(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a journal file; a torn or corrupt line (a crash mid-write) is skipped."""
+    with path.open(encoding="utf-8", errors="replace") as file:
+        for line in file:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record

@@ -1,0 +1,91 @@
+"""The journal: every turn on disk as it streams, read back even after a crash mid-line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from claude_chat import journal
+from claude_chat.chat import run_turn
+from claude_chat.config import ChatConfig
+from claude_chat.engine import ChatEngine
+from claude_chat.journal import Journal
+from claude_chat.plain_view import PlainTurnView
+from claude_chat.stats import SessionStats
+from tests import fake_transport as fake
+from tests.fake_api import FakeAnthropicAPI
+from tests.terminal import processes_with_env
+
+
+async def test_a_turn_is_journaled_in_order_and_secrets_are_kept_out(tmp_path: Path) -> None:
+    import io
+
+    cli = fake.FakeCLI()
+    model = "claude-opus-5-5"
+    cli.enqueue(
+        [
+            *fake.thinking_message("Hmm.", model),
+            *fake.tool_round("Bash", {"command": "env"}, "KEY=sk-very-secret-1", model),
+            *fake.text_message(["Done ", "now."], model),
+        ]
+    )
+    engine = ChatEngine(ChatConfig(), transport_factory=lambda: cli)
+    book = Journal(tmp_path / "journal", {"ANTHROPIC_API_KEY": "sk-very-secret-1"})
+    out = io.StringIO()
+    try:
+        await run_turn(
+            engine, "run env", PlainTurnView(out, out, SessionStats()), SessionStats(), book
+        )
+    finally:
+        book.close()
+        await engine.close()
+    records = list(journal.read(book.path))
+    kinds = [r["type"] for r in records]
+    assert kinds[0] == "turn" and records[0]["prompt"] == "run env"
+    assert kinds[-1] == "end" and records[-1]["is_error"] is False
+    assert "tool" in kinds and "tool_result" in kinds and "thinking" in kinds
+    assert "".join(r["text"] for r in records if r["type"] == "text") == "Done now."
+    raw = book.path.read_text()
+    assert "sk-very-secret-1" not in raw and "[redacted ANTHROPIC_API_KEY]" in raw
+    assert stat.S_IMODE(book.path.stat().st_mode) == 0o600
+
+
+def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"type": "turn", "prompt": "a"}\n{"type": "text", "text": "par')
+    assert [r["type"] for r in journal.read(path)] == ["turn"]
+
+
+@pytest.mark.integration
+def test_what_streamed_before_claude_chat_was_killed_is_in_the_journal(
+    api: FakeAnthropicAPI, project: Path, isolated: Path
+) -> None:
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "claude_chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=project,
+    )
+    assert chat.stdin is not None and chat.stdout is not None
+    chat.stdin.write(b"SLOW 40\n")
+    chat.stdin.flush()
+    seen = b""
+    while b"slow3" not in seen:
+        seen += chat.stdout.read1(100)
+    os.kill(chat.pid, signal.SIGKILL)
+    chat.wait(timeout=10)
+    for pid in processes_with_env(str(isolated)):  # the orphaned CLI: not what is tested here
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    files = list((Path(os.environ["CLAUDE_CHAT_DATA_DIR"]) / "journal").glob("*.jsonl"))
+    records = list(journal.read(files[0]))
+    assert records[0]["prompt"] == "SLOW 40"
+    assert "slow3" in "".join(r.get("text", "") for r in records)
