@@ -65,4 +65,4 @@ def open_journal(config: ChatConfig) -> Journal:
 
     from claude_chat.transcript import secrets_from
 
-    return Journal(data_dir() / "journal", secrets_from({**os.environ, **config.env}))
+    return Journal(data_dir() / "journal", secrets_from({**os.environ, **config.cli_environment()}))

@@ -400,7 +400,8 @@ async def _save(ctx: CommandContext, args: str) -> None:
         _title_of(session_id),
         ctx.engine.cli_version,
     )
-    chat = transcript.redact(chat, transcript.secrets_from({**os.environ, **ctx.engine.config.env}))
+    environment = {**os.environ, **ctx.engine.config.cli_environment()}
+    chat = transcript.redact(chat, transcript.secrets_from(environment))
     if last is not None:
         chat = chat.last(last)
     if path is None:

@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
 PERMISSION_MODES: tuple[str, ...] = (
@@ -39,6 +39,23 @@ class ChatConfig:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     # Extra variables for the CLI's environment only (never argv): credentials for one client.
     env: dict[str, str] = field(default_factory=dict)
+    # Added to Claude Code's own system prompt, which stays.
+    system_prompt_append: str | None = None
+    # Passed through to Claude Code as they are (the SDK's mcp_servers and agents options).
+    mcp_servers: dict[str, Any] = field(default_factory=dict)
+    agents: dict[str, Any] = field(default_factory=dict)
+    # Credentials for this chat alone; they reach Claude Code through its environment only.
+    api_key: str | None = field(default=None, repr=False)
+    oauth_token: str | None = field(default=None, repr=False)
+
+    def cli_environment(self) -> dict[str, str]:
+        """What Claude Code's environment gets on top of ours."""
+        extra = dict(self.env)
+        if self.api_key:
+            extra["ANTHROPIC_API_KEY"] = self.api_key
+        if self.oauth_token:
+            extra["CLAUDE_CODE_OAUTH_TOKEN"] = self.oauth_token
+        return extra
 
     def with_session(self, session_id: str | None) -> ChatConfig:
         return replace(self, resume_session_id=session_id)

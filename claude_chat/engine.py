@@ -12,7 +12,7 @@ import contextlib
 import importlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -236,9 +236,12 @@ class ChatEngine:
             resume=resume,
             include_partial_messages=True,
             # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
-            system_prompt={"type": "preset", "preset": "claude_code"},
+            system_prompt={"type": "preset", "preset": "claude_code"}
+            | ({"append": config.system_prompt_append} if config.system_prompt_append else {}),
+            mcp_servers=dict(config.mcp_servers),
+            agents=dict(config.agents) or None,
             max_buffer_size=config.max_line_bytes,
-            env=dict(config.env),
+            env=config.cli_environment(),
             stderr=self._stderr_tail.append,
             can_use_tool=self._can_use_tool,
             allowed_tools=list(config.allowed_tools),
@@ -296,7 +299,7 @@ class ChatEngine:
     def busy(self) -> bool:
         return self._turn is not None
 
-    async def send(self, text: str) -> AsyncIterator[Event]:
+    async def send(self, text: str) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
 
         A caller that stops early must ``aclose()`` the iterator (``contextlib.aclosing``):

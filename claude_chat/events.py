@@ -6,13 +6,23 @@ edge looks at raw protocol dicts.
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 
+class _Event:
+    """``to_dict()``: a JSON-ready dict with a ``type``; deltas and tool blocks take the
+    Anthropic API's shapes, so code written for the API's stream reads them as they are."""
+
+    def to_dict(self) -> dict[str, Any]:
+        kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
+        return {"type": kind, **asdict(self)}  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class SessionStarted:
+class SessionStarted(_Event):
     """The CLI's ``system/init``: it comes at the start of every turn, so the model can change."""
 
     session_id: str
@@ -22,35 +32,67 @@ class SessionStarted:
 
 
 @dataclass(frozen=True)
-class TextDelta:
+class TextDelta(_Event):
     text: str
     parent_tool_use_id: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "content_block_delta",
+            "delta": {"type": "text_delta", "text": self.text},
+            "parent_tool_use_id": self.parent_tool_use_id,
+        }
+
 
 @dataclass(frozen=True)
-class ThinkingDelta:
+class ThinkingDelta(_Event):
     text: str
     parent_tool_use_id: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "content_block_delta",
+            "delta": {"type": "thinking_delta", "thinking": self.text},
+            "parent_tool_use_id": self.parent_tool_use_id,
+        }
+
 
 @dataclass(frozen=True)
-class ToolCall:
+class ToolCall(_Event):
     tool_use_id: str
     name: str
     input: dict[str, Any]
     parent_tool_use_id: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "tool_use",
+            "id": self.tool_use_id,
+            "name": self.name,
+            "input": self.input,
+            "parent_tool_use_id": self.parent_tool_use_id,
+        }
+
 
 @dataclass(frozen=True)
-class ToolResult:
+class ToolResult(_Event):
     tool_use_id: str
     content: str
     is_error: bool
     parent_tool_use_id: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "tool_result",
+            "tool_use_id": self.tool_use_id,
+            "content": self.content,
+            "is_error": self.is_error,
+            "parent_tool_use_id": self.parent_tool_use_id,
+        }
+
 
 @dataclass(frozen=True)
-class PermissionDenied:
+class PermissionDenied(_Event):
     """A tool call was refused without asking anyone (piped mode), or by the user."""
 
     tool_use_id: str | None
@@ -60,7 +102,7 @@ class PermissionDenied:
 
 
 @dataclass(frozen=True)
-class PermissionRequest:
+class PermissionRequest(_Event):
     """Claude Code asks whether a tool call may run (``--permission-mode default``)."""
 
     tool_use_id: str | None
@@ -88,7 +130,7 @@ ErrorKind = Literal["auth", "api", "billing", "rate_limit", "overloaded", "cli",
 
 
 @dataclass(frozen=True)
-class TurnError:
+class TurnError(_Event):
     """Something that ended the turn without an answer: an API error, no login, a dead CLI."""
 
     kind: ErrorKind
@@ -97,7 +139,7 @@ class TurnError:
 
 
 @dataclass(frozen=True)
-class Retrying:
+class Retrying(_Event):
     """The CLI is retrying an API request on its own (it reports this as a status)."""
 
     message: str
@@ -117,7 +159,7 @@ class Usage:
 
 
 @dataclass(frozen=True)
-class TurnResult:
+class TurnResult(_Event):
     """The end of a turn: exactly one per turn, whatever happened in it."""
 
     session_id: str | None
