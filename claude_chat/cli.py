@@ -272,8 +272,11 @@ def export_command(
         chosen = fmt or (transcript.format_of(output) if output else "md")
         path = sessions.find_session_file(session)
         summary = sessions.summarize(path) if path else None
-        chat = transcript.from_session(session, title=summary.title if summary else None)
-        chat = transcript.redact(chat, transcript.secrets_from(os.environ))
+        chat = transcript.from_session(
+            session,
+            title=summary.title if summary else None,
+            secrets=transcript.secrets_from(os.environ),
+        )
         if last is not None:
             chat = chat.last(last)
         text = transcript.render_as(chat, chosen)

@@ -393,15 +393,15 @@ async def _save(ctx: CommandContext, args: str) -> None:
     """
     path, last, force = _save_arguments(args)
     session_id = _current(ctx, "saved")
+    environment = {**os.environ, **ctx.engine.config.cli_environment()}
     chat = await _in_worker(
         transcript.from_session,
         session_id,
         list(ctx.stats.results),
         _title_of(session_id),
         ctx.engine.cli_version,
+        transcript.secrets_from(environment),
     )
-    environment = {**os.environ, **ctx.engine.config.cli_environment()}
-    chat = transcript.redact(chat, transcript.secrets_from(environment))
     if last is not None:
         chat = chat.last(last)
     if path is None:
@@ -412,7 +412,7 @@ async def _save(ctx: CommandContext, args: str) -> None:
     text = transcript.render_as(chat, fmt)
     written = await _in_worker(transcript.write_private, path, text, force)
     turns = len(chat.turns)
-    ctx.say(f"saved {turns} turn{'s' if turns != 1 else ''} to {written}")
+    ctx.say(f"saved {turns} turn{'s' if turns != 1 else ''} to {written.resolve()}")
 
 
 @registry.command("copy", args="[code]")

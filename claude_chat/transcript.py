@@ -35,6 +35,7 @@ _NOT_A_PROMPT = re.compile(
     r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|"
     r"<system-reminder>|Caveat: )"
 )
+_INTERRUPTED = "[Request interrupted by user"
 
 ItemKind = Literal["text", "thinking", "tool"]
 
@@ -111,9 +112,12 @@ def from_session(
     results: Sequence[TurnResult] = (),
     title: str | None = None,
     claude_code_version: str | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> Transcript:
     """The stored conversation, with cost and time to first token from ``results`` (this
-    process's turns) where they match a stored turn."""
+    process's turns) where they match a stored turn; ``secrets`` are redacted everywhere
+    (before long tool results are cut, so no part of one survives the cut)."""
+    session_id = session_id.lower()
     from claude_agent_sdk import get_session_messages
 
     from claude_chat.sessions import find_session_file
@@ -124,10 +128,13 @@ def from_session(
     records = _records_by_uuid(path)
     turns: list[Turn] = []
     tools: dict[str, Item] = {}
+    counted: set[str] = set()  # API messages whose usage is in a turn already
     cwd = None
+    version = None
     for message in get_session_messages(session_id):
         record = records.get(message.uuid, {})
         cwd = cwd or record.get("cwd")
+        version = record.get("version") or version
         stamp = record.get("timestamp")
         body = message.message if isinstance(message.message, dict) else {}
         content = body.get("content")
@@ -136,6 +143,10 @@ def from_session(
             continue
         if message.type == "user":
             prompt = _prompt_text(blocks)
+            if prompt is not None and prompt.startswith(_INTERRUPTED):
+                if turns:
+                    turns[-1].interrupted = True
+                continue
             if prompt is not None:
                 turns.append(Turn(user=prompt, started_at=stamp, ended_at=stamp))
                 continue
@@ -143,7 +154,7 @@ def from_session(
                 if isinstance(block, dict) and block.get("type") == "tool_result":
                     item = tools.get(str(block.get("tool_use_id")))
                     if item is not None:
-                        _set_result(item, _result_text(block.get("content")))
+                        _set_result(item, _scrub(_result_text(block.get("content")), secrets))
                         item.is_error = bool(block.get("is_error"))
             continue
         if not turns:
@@ -154,7 +165,10 @@ def from_session(
         if isinstance(model, str) and model != "<synthetic>":
             turn.model = model
         usage = body.get("usage")
-        if isinstance(usage, dict):
+        # Claude Code writes a record per content block, each with the whole message's usage.
+        message_id = str(body.get("id") or message.uuid)
+        if isinstance(usage, dict) and message_id not in counted:
+            counted.add(message_id)
             turn.input_tokens = (turn.input_tokens or 0) + _prompt_tokens(usage)
             turn.output_tokens = (turn.output_tokens or 0) + int(usage.get("output_tokens") or 0)
         if record.get("isApiErrorMessage") or model == "<synthetic>":
@@ -178,13 +192,14 @@ def from_session(
                 tools[str(block.get("id"))] = item
                 turn.items.append(item)
     _add_results(turns, results)
-    return Transcript(
+    transcript = Transcript(
         session_id=session_id,
         turns=turns,
         title=title,
         cwd=cwd,
-        claude_code_version=claude_code_version,
+        claude_code_version=claude_code_version or version,
     )
+    return redact(transcript, secrets or {})
 
 
 def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
@@ -202,7 +217,8 @@ def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
                     continue  # a torn or corrupt record
                 if isinstance(record, dict) and isinstance(record.get("uuid"), str):
                     found[record["uuid"]] = {
-                        key: record.get(key) for key in ("timestamp", "cwd", "isApiErrorMessage")
+                        key: record.get(key)
+                        for key in ("timestamp", "cwd", "isApiErrorMessage", "version")
                     }
     except OSError as exc:
         raise TranscriptError(f"could not read {path}: {exc.strerror}") from exc
@@ -234,9 +250,15 @@ def _result_text(content: Any) -> str:
 def _set_result(item: Item, text: str) -> None:
     data = text.encode("utf-8")
     if len(data) > RESULT_LIMIT:
-        item.truncated_bytes = len(data) - RESULT_LIMIT
         text = data[:RESULT_LIMIT].decode("utf-8", errors="ignore")
+        item.truncated_bytes = len(data) - len(text.encode("utf-8"))
     item.result = text
+
+
+def _scrub(text: str, secrets: Mapping[str, str] | None) -> str:
+    for name, secret in sorted((secrets or {}).items(), key=lambda kv: -len(kv[1])):
+        text = text.replace(secret, f"[redacted {name}]")
+    return text
 
 
 def _prompt_tokens(usage: Mapping[str, Any]) -> int:

@@ -7,8 +7,10 @@ a tool result can add markup or script to the page.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+from typing import Any
 
 from markdown_it import MarkdownIt
 from pygments import highlight
@@ -119,15 +121,20 @@ def _item(item: Item) -> str:
     )
 
 
-def _code(text: str, language: str, _attrs: object = None) -> str:
+@functools.lru_cache(maxsize=64)
+def _lexer(language: str) -> Any:
     try:
-        lexer = get_lexer_by_name(language) if language else None
+        return get_lexer_by_name(language) if language else None
     except ClassNotFound:
-        lexer = None
+        return None
+
+
+def _code(text: str, language: str, _attrs: object = None) -> str:
+    lexer = _lexer(language)
     if lexer is None:
         return f"<pre><code>{_e(text)}</code></pre>"
     # Starting with <pre> tells markdown-it the block is complete as it is.
-    spans = str(highlight(text, lexer, HtmlFormatter(nowrap=True)))
+    spans = str(highlight(text, lexer, _FORMATTER))
     return f'<pre class="hl"><code>{spans}</code></pre>'
 
 
@@ -144,6 +151,7 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+_FORMATTER = HtmlFormatter(nowrap=True)
 # Raw HTML in answers is shown as text, never as markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "highlight": _code}).enable(
     ["table", "strikethrough"]
