@@ -46,8 +46,6 @@ def test_every_event_has_a_dict_and_deltas_have_the_api_shape() -> None:
     assert result["type"] == "turn_result" and result["usage"]["output_tokens"] == 2
 
 
-
-
 @pytest.mark.integration
 def test_sync_client_streams_follows_up_and_calls_back(
     api: FakeAnthropicAPI, project: Path
