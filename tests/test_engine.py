@@ -147,7 +147,7 @@ async def test_a_second_send_while_a_turn_runs_is_refused() -> None:
     await engine.close()
 
 
-async def test_a_dead_process_ends_the_turn_and_the_next_turn_starts_a_new_one() -> None:
+async def test_a_dead_process_ends_the_turn_and_a_new_one_resumes_the_session() -> None:
     clis: list[fake.FakeCLI] = []
 
     def factory() -> fake.FakeCLI:
@@ -168,10 +168,40 @@ async def test_a_dead_process_ends_the_turn_and_the_next_turn_starts_a_new_one()
     assert isinstance(result, TurnResult) and result.is_error
     assert result.error is not None and result.error.kind == "cli"
     assert result.answer.startswith("partial")
-    assert engine.state == "stopped"
+    assert "resuming the session" in result.error.message
+    # The new process is already starting, before the next message.
+    assert engine.state == "starting"
+    await engine.wait_ready()
+    assert len(clis) == 2
     after = await collect(engine, "again")
-    await engine.close()
     assert len(clis) == 2 and texts(after) == "Echo: again"
+    await engine.close()
+
+
+async def test_a_process_that_keeps_dying_is_not_restarted_until_the_next_message() -> None:
+    clis: list[fake.FakeCLI] = []
+
+    def factory() -> fake.FakeCLI:
+        cli = fake.FakeCLI(delay=0.02)
+        clis.append(cli)
+        return cli
+
+    engine = ChatEngine(ChatConfig(), transport_factory=factory)
+    results = []
+    for _ in range(3):
+        await engine.wait_ready()
+        clis[-1].enqueue(fake.text_message(["a ", "b ", "c"], "m"))
+        async for event in engine.send("hi"):
+            if isinstance(event, TextDelta):
+                clis[-1].die()
+            if isinstance(event, TurnResult):
+                results.append(event)
+    assert results[-1].error is not None
+    assert "3 times within a minute" in results[-1].error.message
+    assert engine.state == "stopped" and len(clis) == 3
+    after = await collect(engine, "again")
+    assert texts(after) == "Echo: again" and len(clis) == 4
+    await engine.close()
 
 
 async def test_set_model_resolves_aliases_and_reaches_the_cli() -> None:
