@@ -66,3 +66,17 @@ def open_journal(config: ChatConfig) -> Journal:
     from claude_chat.transcript import secrets_from
 
     return Journal(data_dir() / "journal", secrets_from({**os.environ, **config.cli_environment()}))
+
+
+def log_internal_error(exc: BaseException) -> None:
+    """A bug of ours, with its traceback, to errors.log in the user data dir."""
+    import contextlib
+    import os
+    import traceback
+
+    from claude_chat.config import private_file
+
+    with contextlib.suppress(OSError):
+        path = private_file(data_dir() / "errors.log")
+        with path.open("a", encoding="utf-8") as log:
+            log.write("".join(traceback.format_exception(exc)) + os.linesep)

@@ -465,7 +465,10 @@ def _save_arguments(args: str) -> tuple[Path | None, int | None, bool]:
         elif word.startswith("--"):
             raise CommandError(f"/save does not know {word} (/help save)")
         elif path is None:
-            path = Path(word).expanduser()
+            try:
+                path = Path(word).expanduser()
+            except RuntimeError as exc:  # ~user of no user
+                raise CommandError(f"/save: {exc}: {word}") from exc
         else:
             raise CommandError("/save takes one PATH (quote a path with spaces)")
     return path, last, force

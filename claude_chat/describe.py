@@ -36,7 +36,7 @@ _ERROR_HINTS = {
 
 _STATUS_HINTS = {
     400: "the request was rejected",
-    401: "log in with `claude /login` or check ANTHROPIC_API_KEY",
+    401: "rejected: log in with `claude /login` or check ANTHROPIC_API_KEY",
     403: "this key or account may not use that model or feature",
     404: "check the model name (/model)",
     413: "the conversation is too large for the model",
@@ -187,10 +187,10 @@ def recap_line(line: RecapLine, width: int = 100) -> str:
 def error_line(error: TurnError) -> str:
     if error.kind == "cli":
         return f"{error.message}. /retry sends your message again."
-    hint = _ERROR_HINTS.get(error.kind)
-    if hint is None and error.status is not None:
-        hint = _STATUS_HINTS.get(error.status)
-    if error.kind == "auth":
+    # The status says more than the kind: a 403 is a key without access, not a missing login.
+    hint = _STATUS_HINTS.get(error.status) if error.status is not None else None
+    hint = hint or _ERROR_HINTS.get(error.kind)
+    if error.kind == "auth" and error.status is None:
         return f"Not logged in: {hint}."
     message = one_line(error.message, 300)
     return f"{message}" + (f" ({hint})" if hint else "")

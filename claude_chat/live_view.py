@@ -162,7 +162,7 @@ class LiveTurnView:
         self.close()
         if result.interrupted:
             self.console.print(Text("⏹ interrupted", style="yellow"))
-        elif result.error is not None and result.error.kind == "cli" and result.answer:
+        elif result.error is not None and result.answer:
             self.console.print(Text("⚠ the answer above is incomplete", style="yellow"))
         self.console.print(render.footer(result, self.stats))
 

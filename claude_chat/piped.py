@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import BinaryIO, TextIO
 
-from claude_chat.chat import open_journal, run_turn
+from claude_chat.chat import log_internal_error, open_journal, run_turn
 from claude_chat.commands import message_text, parse_command, registry
 from claude_chat.config import ChatConfig
 from claude_chat.engine import ChatEngine
@@ -78,6 +78,11 @@ class PipedChat:
         except ChatError as exc:
             self._failed = True
             self.err.write(f"error: {exc}\n")
+            self.err.flush()
+        except Exception as exc:  # a bug of ours must not end the chat or lose later lines
+            self._failed = True
+            log_internal_error(exc)
+            self.err.write(f"error: internal error: {exc!r} (details in errors.log)\n")
             self.err.flush()
 
     async def send_message(self, text: str) -> None:

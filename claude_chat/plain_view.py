@@ -73,7 +73,7 @@ class PlainTurnView:
         self._end_line()
         if result.interrupted:
             self._meta("interrupted")
-        elif result.error is not None and result.error.kind == "cli" and result.answer:
+        elif result.error is not None and result.answer:
             self._meta("the answer above is incomplete")
         self._meta(describe.footer_text(result, self.stats))
 

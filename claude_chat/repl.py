@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,7 @@ from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
 
 from claude_chat import __version__
-from claude_chat.chat import TurnView, open_journal, run_turn
+from claude_chat.chat import TurnView, log_internal_error, open_journal, run_turn
 from claude_chat.commands import registry
 from claude_chat.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
 from claude_chat.engine import ChatEngine
@@ -180,7 +179,7 @@ class Repl:
         except ChatError as exc:
             self._print_line(f"✗ {exc}", "red")
         except Exception as exc:  # a bug of ours must not end the chat
-            self._log_crash(exc)
+            log_internal_error(exc)
             self._print_line(
                 f"✗ internal error: {exc!r} (details in {data_dir()}/errors.log)", "red"
             )
@@ -248,7 +247,7 @@ class Repl:
         try:
             lines = await asyncio.get_running_loop().run_in_executor(None, recap, session_id)
         except Exception as exc:  # the chat can go on without a recap
-            self._log_crash(exc)
+            log_internal_error(exc)
             return
         if lines:
             self._print_line(f"resuming session {session_id}; where it ended:", "dim")
@@ -380,9 +379,3 @@ class Repl:
 
     def request_exit(self) -> None:
         self._exiting = True
-
-    def _log_crash(self, exc: BaseException) -> None:
-        with contextlib.suppress(OSError):
-            path = private_file(data_dir() / "errors.log")
-            with path.open("a", encoding="utf-8") as log:
-                log.write("".join(traceback.format_exception(exc)) + os.linesep)

@@ -378,7 +378,10 @@ class RecapLine:
 def rename(session_id: str, title: str) -> None:
     from claude_agent_sdk import rename_session
 
-    rename_session(session_id, title)
+    try:
+        rename_session(session_id, title)
+    except FileNotFoundError as exc:
+        raise SessionNotFoundError(session_id) from exc
 
 
 def fork(session_id: str) -> str:

@@ -34,7 +34,7 @@ from claude_chat.events import (
     Usage,
 )
 
-_API_ERROR_STATUS = re.compile(r"API Error: (\d{3})\b")
+_API_ERROR_STATUS = re.compile(r"(?:API Error: |\()(\d{3})\b")
 
 # AssistantMessage.error values the CLI uses, mapped to what the user has to do about them.
 _ERROR_KINDS: dict[str, ErrorKind] = {
@@ -94,7 +94,7 @@ class Translator:
         if message.error is not None:
             text = " ".join(b.text for b in message.content if isinstance(b, TextBlock))
             # The SDK drops the CLI's api_error_status here; the text carries it.
-            status = _API_ERROR_STATUS.match(text)
+            status = _API_ERROR_STATUS.search(text)
             return [
                 TurnError(
                     _ERROR_KINDS.get(message.error, "api"),
