@@ -35,6 +35,8 @@ from claude_chat.markdown_stream import MarkdownStream
 from claude_chat.stats import SessionStats
 
 FPS = 20
+# With nothing arriving, frames only move the spinner and elapsed time.
+_IDLE_FRAME_S = 0.1
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 # Rows kept free below the live region, so it never scrolls and duplicates itself.
 _HEADROOM = 3
@@ -72,6 +74,8 @@ class LiveTurnView:
         self._closed = False
         self._paused = False
         self._last_frame = 0.0
+        self._content_shown = False
+        self._pending: asyncio.TimerHandle | None = None
         self._denied: set[str] = set()  # tool calls whose refusal was already said
         self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
         self.largest_region = 0
@@ -91,17 +95,21 @@ class LiveTurnView:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         self._flush_all()
         self.region.update(self._finished, [], self.console.width)
         self._finished = []
         self.region.close()
 
     async def _tick(self) -> None:
-        # Bursts of deltas only change state; one frame draws them all. A resize is seen
-        # here too: every frame is rendered at the terminal's width of the moment.
+        # Keeps the spinner and elapsed time moving while nothing arrives, and sees a
+        # resize: every frame is rendered at the terminal's width of the moment.
         while True:
-            await asyncio.sleep(1 / self._fps)
-            self.frame()
+            await asyncio.sleep(_IDLE_FRAME_S)
+            if time.monotonic() - self._last_frame >= _IDLE_FRAME_S:
+                self.frame()
 
     def set_status(self, status: str) -> None:
         self._status = status
@@ -120,10 +128,21 @@ class LiveTurnView:
 
     def on_event(self, event: Event) -> None:
         self._take(event)
-        # Draw at once when the last frame is old enough (the first words of an answer are
-        # on screen without waiting for a tick); bursts wait for the ticker.
-        if self._fps and time.monotonic() - self._last_frame >= 1 / self._fps:
+        if not self._fps:
+            return
+        # The first words of an answer are drawn the moment they arrive; after that, a
+        # burst of deltas waits for the next frame, at most 1/FPS away, and costs one.
+        if not self._content_shown and isinstance(event, (TextDelta, ThinkingDelta, ToolCall)):
+            self._content_shown = True
             self.frame()
+        elif self._pending is None:
+            due = self._last_frame + 1 / self._fps
+            loop = asyncio.get_running_loop()
+            self._pending = loop.call_at(loop.time() + max(due - time.monotonic(), 0), self._due)
+
+    def _due(self) -> None:
+        self._pending = None
+        self.frame()
 
     def _take(self, event: Event) -> None:
         if isinstance(event, TextDelta):

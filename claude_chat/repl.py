@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -66,6 +67,8 @@ class SlashCompleter(Completer):
                 yield Completion(choice, -len(arg))
 
 
+# How long the chat must be idle after an answer before a spare process is started for /new.
+_SPARE_AFTER_IDLE_S = 3.0
 _PERMISSION_PROMPT = FormattedText(
     [("bold", "Allow? "), ("", "y once · a always (this session) · n deny [reason] › ")]
 )
@@ -210,8 +213,9 @@ class Repl:
             self._active_view = None
         for task in interrupting:
             await task
-        # Someone who chats may well start another conversation: have its process ready.
-        self.engine.warm_spare()
+        # Someone who chats may well start another conversation: have its process ready,
+        # but only once the chat is idle, so that it does not slow the next answer.
+        asyncio.get_running_loop().call_later(_SPARE_AFTER_IDLE_S, self._warm_spare_if_idle)
 
     async def _ask_permission(self, request: PermissionRequest) -> PermissionDecision:
         """Claude Code asks whether a tool call may run: show it and ask, with the answer
@@ -240,6 +244,10 @@ class Repl:
             store_typeahead(self.session.input, typed_ahead)
             if view is not None:
                 view.resume()
+
+    def _warm_spare_if_idle(self) -> None:
+        if not self.engine.busy and self._active_view is None:
+            self.engine.warm_spare()
 
     async def _recap_at_start(self, session_id: str) -> None:
         from claude_chat.sessions import recap
@@ -287,7 +295,11 @@ class Repl:
         # Start Claude Code once the first prompt is painted: the SDK import runs in a worker
         # thread and would otherwise compete with drawing the prompt for the interpreter.
         if self.engine.state == "stopped":
-            asyncio.get_running_loop().call_soon(self.engine.start)
+            loop = asyncio.get_running_loop()
+            loop.call_soon(self.engine.start)
+            # The answer view's modules (rich's markdown, markdown-it) load meanwhile, not
+            # between Enter and sending the first message.
+            loop.run_in_executor(None, importlib.import_module, "claude_chat.live_view")
 
     # -- prompt decoration ---------------------------------------------------------------
 
