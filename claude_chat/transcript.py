@@ -204,13 +204,16 @@ def from_session(
 
 def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
     """Timestamps, directory and error marks of the user's and Claude's records, which the
-    SDK's messages leave out. Other records (requests, attachments) are skipped unparsed."""
+    SDK's messages leave out. Other records (requests, attachments, tool results) are
+    skipped unparsed."""
     found: dict[str, dict[str, Any]] = {}
     try:
         with path.open("rb") as file:
             for line in file:
                 if b'"type":"user"' not in line and b'"type":"assistant"' not in line:
                     continue
+                if b'"tool_result"' in line:
+                    continue  # results: large, and their timestamps are not shown
                 try:
                     record = json.loads(line)
                 except ValueError:
@@ -317,7 +320,23 @@ def redact(transcript: Transcript, secrets: Mapping[str, str]) -> Transcript:
             return {clean(k): clean(v) for k, v in value.items()}
         return value
 
-    return Transcript.from_dict(clean(transcript.to_dict()))
+    def clean_item(item: Item) -> Item:
+        return replace(
+            item, text=clean(item.text), input=clean(item.input), result=clean(item.result)
+        )
+
+    turns = [
+        replace(
+            turn,
+            user=clean(turn.user),
+            error=clean(turn.error),
+            items=[clean_item(item) for item in turn.items],
+        )
+        for turn in transcript.turns
+    ]
+    return replace(
+        transcript, turns=turns, title=clean(transcript.title), cwd=clean(transcript.cwd)
+    )
 
 
 # -- markdown ----------------------------------------------------------------------------------

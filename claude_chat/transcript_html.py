@@ -109,7 +109,10 @@ def _item(item: Item) -> str:
             f"<div>{_markdown.render(item.text)}</div></details>"
         )
     css = "tool error" if item.is_error else "tool"
-    inner = [_code(json.dumps(item.input or {}, indent=2, ensure_ascii=False), "json")]
+    # Tool inputs stay plain: highlighting thousands of small JSON blocks costs seconds.
+    inner = [
+        f"<pre><code>{_e(json.dumps(item.input or {}, indent=2, ensure_ascii=False))}</code></pre>"
+    ]
     if item.result is not None:
         inner.append(f"<pre><code>{_e(item.result)}</code></pre>")
         if item.truncated_bytes:

@@ -620,7 +620,7 @@ def test_html_has_a_turn_per_article_and_folds_thinking_and_tools() -> None:
 
 def test_html_code_blocks_are_not_nested() -> None:
     page = parse_html(to_html(scripted_transcript()))
-    assert len(page.find_all("pre", "hl")) == 3  # the answer's python, two tool inputs
+    assert len(page.find_all("pre", "hl")) == 1  # the answer's python; tool inputs stay plain
     for pre in page.find_all("pre"):
         assert pre.inside("pre") is None
         assert pre.inside("code") is None
