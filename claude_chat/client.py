@@ -24,7 +24,6 @@ import logging
 import os
 import signal
 import threading
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import fields, replace
 from pathlib import Path
@@ -80,7 +79,7 @@ class AsyncChatClient:
         self.on_error = on_error
         self.engine = ChatEngine(self.config)
         self._turn: asyncio.Task[None] | None = None
-        _live_clients.add(self)
+        _live_engines.add(self.engine)
 
     @property
     def session_id(self) -> str | None:
@@ -159,7 +158,7 @@ class AsyncChatClient:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(self._turn), 20)
         await self.engine.close()
-        _live_clients.discard(self)
+        _live_engines.discard(self.engine)
 
     async def __aenter__(self) -> AsyncChatClient:
         return self
@@ -205,9 +204,13 @@ class ChatClient:
         )
         self._thread.start()
         self._closed = False
-        self._client: AsyncChatClient = self._call(
-            _make(config, on_chunk, on_complete, on_error, options)
-        )
+        try:
+            self._client: AsyncChatClient = self._call(
+                _make(config, on_chunk, on_complete, on_error, options)
+            )
+        except BaseException:
+            self._stop_loop()
+            raise
 
     @property
     def session_id(self) -> str | None:
@@ -240,8 +243,13 @@ class ChatClient:
         try:
             self._call(self._client.close())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def __enter__(self) -> ChatClient:
         return self
@@ -264,6 +272,14 @@ class ChatClient:
     def _call(self, work: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
         if self._closed and not self._loop.is_running():
             raise EngineClosedError("the chat client is closed")
+        if threading.current_thread() is self._thread:
+            # Waiting here for the loop this thread runs would wait forever.
+            if asyncio.iscoroutine(work):
+                work.close()
+            raise ChatError(
+                "ChatClient methods cannot be called from its callbacks; "
+                "use AsyncChatClient there, or call after send() returns"
+            )
         future = asyncio.run_coroutine_threadsafe(_awaited(work), self._loop)
         return future.result()
 
@@ -284,14 +300,15 @@ async def _make(
     )
 
 
-# Clients not closed by their program: their Claude Code processes are closed at exit.
-_live_clients: weakref.WeakSet[AsyncChatClient] = weakref.WeakSet()
+# Engines of clients not closed yet. Held strongly: a client its program forgot (and the
+# garbage collector took) still has a Claude Code process to end at exit.
+_live_engines: set[ChatEngine] = set()
 
 
 @atexit.register
 def _close_forgotten_clients() -> None:
-    for client in list(_live_clients):
-        pid = client.engine.cli_pid
+    for engine in list(_live_engines):
+        pid = engine.cli_pid
         if pid is not None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)

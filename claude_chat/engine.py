@@ -218,6 +218,9 @@ class ChatEngine:
                 self._install(client, info)
                 if model and self.model != model:
                     await self.set_model(model)
+                mode = self.config.permission_mode
+                if mode and self.permission_mode != mode:
+                    await self.set_permission_mode(mode)
                 return
         elif spare is not None:
             await _discard(spare)
@@ -466,6 +469,10 @@ class ChatEngine:
             raise CommandError(f"Claude Code refused permission mode {mode}: {exc}{hint}") from exc
         self.permission_mode = mode
         self.config = replace(self.config, permission_mode=mode)
+        # A spare started before the change would bring the old mode to the next session.
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            await _discard(spare)
         self._notify()
 
     def _result(self, translate: ModuleType, turn: _Turn, message: Any) -> TurnResult:

@@ -5,7 +5,8 @@ One JSON object per line in ``journal/<date>.jsonl`` of the user data dir (0600)
 record when a message is sent, then its events in order (``text``, ``thinking``, ``tool``,
 ``tool_result``, ``denied``, ``error``), then ``end`` with the turn's figures. Lines are
 written as events arrive and the file is fsynced when the turn ends, so a crash loses at most
-the line being written; a torn last line is skipped when reading.
+the line being written (and, when credentials are set, the last few characters of text, held
+back until it is certain they do not start a secret); a torn last line is skipped when reading.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Journal:
     def __init__(self, directory: Path, secrets: Mapping[str, str] | None = None) -> None:
         self.directory = directory
         self._secrets = sorted((secrets or {}).items(), key=lambda kv: len(kv[1]), reverse=True)
+        self._longest = max((len(value) for _, value in self._secrets), default=0)
+        self._held: tuple[tuple[str, str | None], str] | None = None
         self._file: IO[str] | None = None
         self._path: Path | None = None
 
@@ -46,11 +49,36 @@ class Journal:
         self._write({"type": "turn", "session_id": session_id, "prompt": prompt})
 
     def record(self, event: Event) -> None:
+        if isinstance(event, (TextDelta, ThinkingDelta)):
+            self._stream(_entry(event) or {})
+            return
+        self._release()
         entry = _entry(event)
         if entry is not None:
             self._write(entry)
 
+    def _stream(self, entry: dict[str, Any]) -> None:
+        # A secret can arrive cut over several deltas, where no single one contains it: text
+        # is held back by the length of the longest secret, and redacted once joined.
+        key = (entry["type"], entry["parent"])
+        if self._held is not None and self._held[0] != key:
+            self._release()
+        text = (self._held[1] if self._held else "") + entry["text"]
+        text = self._redact(text)
+        cut = max(len(text) - (self._longest - 1), 0) if self._longest else len(text)
+        ready, rest = text[:cut], text[cut:]
+        if ready:
+            self._write({**entry, "text": ready})
+        self._held = (key, rest) if rest else None
+
+    def _release(self) -> None:
+        if self._held is not None:
+            (kind, parent), text = self._held
+            self._held = None
+            self._write({"type": kind, "text": text, "parent": parent})
+
     def end(self, result: TurnResult) -> None:
+        self._release()
         self._write(
             {
                 "type": "end",
@@ -68,6 +96,7 @@ class Journal:
 
     def flush(self) -> None:
         """Make what was written durable (the end of each turn, and on exit)."""
+        self._release()
         if self._file is not None:
             try:
                 self._file.flush()

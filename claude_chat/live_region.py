@@ -55,6 +55,8 @@ class LiveRegion:
         first = 0 if done or width != self._width else _first_difference(self._rows, rows)
         if not done and first == len(rows) == len(self._rows):
             return
+        if rows and first == len(rows) < len(self._rows):
+            first -= 1  # only rows went away: stand on the new last row to clear below it
         out: list[str] = [BEGIN_SYNC]
         if not self._visible:
             out.append(HIDE_CURSOR)

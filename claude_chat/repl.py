@@ -109,6 +109,7 @@ class Repl:
         self.last_message: str | None = None
         self.journal = open_journal(config)
         self.engine.ask_permission = self._ask_permission
+        self._asking = asyncio.Lock()
         self._exiting = False
         self._hint = ""
         history = private_file(data_dir() / "history")
@@ -221,6 +222,11 @@ class Repl:
         """Claude Code asks whether a tool call may run: show it and ask, with the answer
         region paused. Keys typed ahead of the question are kept for the next prompt, never
         taken as its answer."""
+        # Claude Code may ask about parallel tool calls at once: one question at a time.
+        async with self._asking:
+            return await self._ask_permission_now(request)
+
+    async def _ask_permission_now(self, request: PermissionRequest) -> PermissionDecision:
         from claude_chat.describe import permission_lines
 
         view = self._active_view

@@ -121,3 +121,20 @@ def test_no_claude_code_process_outlives_a_program_that_forgot_to_close(
         time.sleep(0.1)
     assert processes_with_env(str(isolated)) == []
     assert "sk-test-fake" not in done.stderr and os.environ["ANTHROPIC_API_KEY"] == "sk-test-fake"
+
+
+@pytest.mark.integration
+def test_calling_the_sync_client_from_its_callback_is_an_error_not_a_hang(
+    api: FakeAnthropicAPI, project: Path
+) -> None:
+    errors: list[Exception] = []
+
+    def on_complete(result: TurnResult) -> None:
+        try:
+            chat.interrupt()
+        except Exception as exc:
+            errors.append(exc)
+
+    with ChatClient(cwd=project, on_complete=on_complete) as chat:
+        assert chat.ask("hi").answer.startswith("Echo: hi")
+    assert errors and "cannot be called from its callbacks" in str(errors[0])

@@ -310,3 +310,20 @@ def test_varied_markdown_in_any_chunking_leaves_what_rich_prints(
     document: str, sizes: list[int]
 ) -> None:
     assert streamed(chunked(document, sizes)) == whole(document)
+
+
+def test_the_region_shrinking_to_a_prefix_of_itself_leaves_nothing_behind() -> None:
+    from rich.segment import Segment
+
+    from claude_chat.live_region import LiveRegion
+
+    out = io.StringIO()
+    region = LiveRegion(console(out))
+
+    def rows(*texts: str) -> list[list[Segment]]:
+        return [[Segment(t)] for t in texts]
+
+    region.update([], rows("a", "b", "c", "d", "e"), WIDTH)
+    region.update([], rows("a", "b", "c"), WIDTH)
+    region.update([], rows("a", "b", "x"), WIDTH)
+    assert visible_lines(out.getvalue(), WIDTH, HEIGHT) == ["a", "b", "x"]
