@@ -284,17 +284,16 @@ class ChatEngine:
     async def _stop_process(self) -> None:
         if self._start_task is not None and not self._start_task.done():
             self._start_task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._start_task
+            await _settle(self._start_task)
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.disconnect()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self._reader
-            self._reader = None
+        reader, self._reader = self._reader, None
+        # The reader itself stops here when it finds the process gone: it just returns.
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+            await _settle(reader)
 
     # -- turns -----------------------------------------------------------------------------
 
@@ -562,9 +561,20 @@ async def _discard(spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]]) 
     """Close a process that was started but is not wanted."""
     if not spare.done():
         spare.cancel()
-    with contextlib.suppress(BaseException):
-        client, _ = await spare
+    await _settle(spare)
+    if spare.cancelled() or spare.exception() is not None:
+        return
+    client, _ = spare.result()
+    with contextlib.suppress(Exception):
         await client.disconnect()
+
+
+async def _settle(task: asyncio.Task[Any]) -> None:
+    """Wait for ``task`` to finish, whatever its outcome, without swallowing a cancellation
+    of the caller (SIGTERM ends the chat by cancelling it)."""
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved: no "exception was never retrieved" warning
 
 
 def _str_or_none(value: object) -> str | None:
