@@ -228,16 +228,13 @@ def list_sessions_command(
         sys.stdout.write(f"no sessions{where}\n")
         return
     from rich.console import Console
-    from rich.table import Table
+
+    from claude_chat.render import table
 
     limit = 30 if limit is None else limit
     shown = found[:limit] if limit > 0 else found
-    headers, table_rows = session_table(shown, here)
-    table = Table(*headers, box=None, header_style="bold", pad_edge=False)
-    for row in table_rows:
-        table.add_row(*row)
     console = Console(highlight=False)
-    console.print(table)
+    console.print(table(*session_table(shown, here)))
     if len(found) > len(shown):
         console.print(f"… and {len(found) - len(shown)} older (--limit 0 shows all)", style="dim")
     console.print("resume one with: claude-chat --session ID", style="dim")

@@ -83,7 +83,8 @@ class Command:
 
     @property
     def summary(self) -> str:
-        return self.help.splitlines()[0] if self.help else ""
+        """The docstring's first paragraph, on one line."""
+        return " ".join(self.help.split("\n\n")[0].split()) if self.help else ""
 
     @property
     def usage(self) -> str:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from claude_chat.describe import footer_text, tool_call_summary, tool_result_lines
 from claude_chat.events import ToolCall, ToolResult, TurnResult
 from claude_chat.stats import SessionStats
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def footer(result: TurnResult, stats: SessionStats) -> Text:
@@ -32,3 +38,14 @@ def tool_result_text(call: ToolCall | None, result: ToolResult, width: int) -> T
 def collapsed_thinking(word_count: int, done: bool) -> Text:
     verb = "Thought" if done else "Thinking…"
     return Text(f"✻ {verb} ({word_count} words)", style="dim italic")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """Rows of plain text under bold headers; cells are text, never markup, so a title like
+    "[draft] plan" shows as written."""
+    from rich.table import Table
+
+    grid = Table(*headers, box=None, header_style="bold", pad_edge=False)
+    for row in rows:
+        grid.add_row(*(Text(cell) for cell in row))
+    return grid

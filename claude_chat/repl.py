@@ -348,12 +348,9 @@ class Repl:
         self._print_line(text)
 
     def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        from rich.table import Table
+        from claude_chat.render import table
 
-        table = Table(*headers, box=None, header_style="bold", pad_edge=False)
-        for row in rows:
-            table.add_row(*row)
-        self.console.print(table)
+        self.console.print(table(headers, rows))
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         from claude_chat.describe import recap_line
@@ -384,12 +381,13 @@ class Repl:
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for name, value in pairs:
-            table.add_row(name, value)
+            table.add_row(Text(name), Text(value))
         self.console.print(table)
 
     def clear_screen(self) -> None:

@@ -59,3 +59,22 @@ def test_a_ten_megabyte_result_is_summarised_not_dumped() -> None:
     lines = tool_result_lines(call("Bash", command="cat big"), result(huge))
     assert lines[3] == ("… 99,995 more lines", "dim")
     assert len(lines) == 6
+
+
+def test_tables_show_brackets_as_written_not_as_markup() -> None:
+    import io
+
+    from rich.console import Console
+
+    from claude_chat.render import table
+
+    out = io.StringIO()
+    Console(file=out, width=80).print(table(["#", "title"], [["1", "[draft] plan [code]"]]))
+    assert "[draft] plan [code]" in out.getvalue()
+
+
+def test_command_summaries_are_whole_first_paragraphs() -> None:
+    from claude_chat.commands import registry
+
+    resume = registry.lookup("resume")
+    assert resume is not None and resume.summary.endswith("or words of its title.")
