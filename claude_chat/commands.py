@@ -83,8 +83,10 @@ class Command:
 
     @property
     def summary(self) -> str:
-        """The docstring's first paragraph, on one line."""
-        return " ".join(self.help.split("\n\n")[0].split()) if self.help else ""
+        """The first sentence of the docstring, on one line."""
+        paragraph = " ".join(self.help.split("\n\n")[0].split())
+        end = paragraph.find(". ")
+        return paragraph[: end + 1] if end >= 0 else paragraph
 
     @property
     def usage(self) -> str:
