@@ -569,7 +569,7 @@ def main() -> None:
         read_sdk, messages = median_of(args.runs, lambda: get_session_messages(session_id))
         read_stamps, _ = median_of(args.runs, lambda: transcript._records_by_uuid(path))
         read_all, chat = median_of(args.runs, lambda: transcript.from_session(session_id))
-        secrets = transcript.secrets_from({"ANTHROPIC_API_KEY": "sk-ant-not-a-real-key-0123456789"})
+        secrets = transcript.secrets_from({"ANTHROPIC_API_KEY": "fake-export-key-not-a-credential"})
         redacting, chat = median_of(args.runs, lambda: transcript.redact(chat, secrets))
         renderers: dict[str, Callable[[transcript.Transcript], str]] = {
             "md": transcript.to_markdown,

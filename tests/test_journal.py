@@ -95,7 +95,7 @@ def test_what_streamed_before_claude_chat_was_killed_is_in_the_journal(
 def test_a_secret_cut_over_several_deltas_never_reaches_the_journal(tmp_path: Path) -> None:
     from claude_chat.events import TextDelta, TurnResult
 
-    secret = "sk-ant-api03-abcdefghijklmnop"
+    secret = "fake-key-split-over-deltas-0003"
     book = Journal(tmp_path, {"ANTHROPIC_API_KEY": secret})
     book.begin(None, "what is in .env?")
     text = f"The key is {secret}, keep it safe."

@@ -63,8 +63,8 @@ CWD = "/home/ada/src/parser"
 VERSION = "2.1.330"
 MODEL = "claude-opus-5-5"
 EXPORTED_AT = "2026-03-14T12:00:00Z"
-API_KEY = "sk-ant-api03-Zq7xW2vLp9TnR4sYb8KdHj3MfGc6QeUa1VoXiN5wBtE"
-OAUTH_TOKEN = "sk-ant-oat01-Hc4JdP8sKq2LmN7vRx3TzW9yBf6GaE1uQo5iVt0X"
+API_KEY = "fake-test-api-key-not-a-credential-0001"
+OAUTH_TOKEN = "fake-test-oauth-token-not-a-credential-0002"
 
 
 @pytest.fixture(autouse=True)
