@@ -71,6 +71,7 @@ from wcwidth import wcwidth  # pyte's own dependency
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.startup import import_total  # noqa: E402
 from tests.terminal import Terminal, processes_with_env  # noqa: E402
 
 T = TypeVar("T")
@@ -755,23 +756,6 @@ def rounds(
 # --------------------------------------------------------------------------------------------
 
 
-def import_total() -> float:
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import claude_chat.cli, claude_chat.repl"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environ(),
-    ).stderr
-    total = 0
-    for line in out.splitlines():
-        parts = line.split("|")
-        top_level = len(parts) == 3 and parts[2].startswith(" ") and parts[2][1:2] != " "
-        if top_level and parts[1].strip().isdigit():
-            total += int(parts[1])
-    return total / 1e6
-
-
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
@@ -867,7 +851,7 @@ def main() -> None:
                 path.warm()
             time.sleep(WARM_S)
             times = rounds(paths, turns, gap, {"one_shot": one_shots + 1})
-    imports = import_total()
+    imports = import_total(clean_environ())
     traced, drawn_at_once = paths["traced"], paths["at_once"]
     assert isinstance(traced, TracedChat) and isinstance(drawn_at_once, TracedChat)
     first, rest = slice(0, 1), slice(1, None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -123,3 +125,19 @@ def processes_with_env(marker: str) -> list[int]:
         except OSError:
             continue
     return pids
+
+
+def piped_chat(cwd: Path, first_line: bytes) -> subprocess.Popen[bytes]:
+    """``claude-chat`` with pipes for stdin, stdout and stderr (piped mode), ``first_line``
+    already sent: for tests that act on the process while it answers."""
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "claude_chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+    )
+    assert chat.stdin is not None
+    chat.stdin.write(first_line)
+    chat.stdin.flush()
+    return chat

@@ -44,7 +44,7 @@ from claude_chat.sessions import RecapLine, SessionSummary, project_key
 from claude_chat.stats import SessionStats
 from tests.fake_api import FakeAnthropicAPI, HTTPError, RecordedRequest, Text, error_type_for
 from tests.fake_transport import SESSION, FakeCLI
-from tests.terminal import Terminal, processes_with_env
+from tests.terminal import Terminal, piped_chat, processes_with_env
 
 integration = pytest.mark.integration
 
@@ -680,16 +680,8 @@ def test_rename_of_a_session_whose_file_is_gone_is_a_chat_error(
 def test_rename_after_the_session_file_went_is_one_line_in_piped_mode(
     api: FakeAnthropicAPI, project: Path, isolated: Path
 ) -> None:
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "claude_chat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=project,
-    )
-    assert chat.stdin is not None and chat.stdout is not None
-    chat.stdin.write(b"hi\n")
-    chat.stdin.flush()
+    chat = piped_chat(project, b"hi\n")
+    assert chat.stdout is not None
     assert chat.stdout.readline().startswith(b"Echo: hi")
     stored = list((isolated / ".claude" / "projects").glob("*/*.jsonl"))
     assert len(stored) == 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from claude_chat.plain_view import PlainTurnView
 from claude_chat.stats import SessionStats
 from tests import fake_transport as fake
 from tests.fake_api import FakeAnthropicAPI
-from tests.terminal import processes_with_env
+from tests.terminal import piped_chat, processes_with_env
 
 
 async def test_a_turn_is_journaled_in_order_and_secrets_are_kept_out(tmp_path: Path) -> None:
@@ -67,16 +65,8 @@ def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
 def test_what_streamed_before_claude_chat_was_killed_is_in_the_journal(
     api: FakeAnthropicAPI, project: Path, isolated: Path
 ) -> None:
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "claude_chat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=project,
-    )
-    assert chat.stdin is not None and chat.stdout is not None
-    chat.stdin.write(b"SLOW 40\n")
-    chat.stdin.flush()
+    chat = piped_chat(project, b"SLOW 40\n")
+    assert chat.stdout is not None
     seen = b""
     while b"slow3" not in seen:
         seen += chat.stdout.read1(100)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_api import FakeAnthropicAPI
-from tests.terminal import Terminal, processes_with_env
+from tests.terminal import Terminal, piped_chat, processes_with_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.terminal]
 
@@ -81,16 +80,8 @@ def test_sigterm_and_sighup_end_the_chat_cleanly(
 def test_sigterm_in_piped_mode_exits_with_its_code(
     api: FakeAnthropicAPI, project: Path, isolated: Path
 ) -> None:
-    chat = subprocess.Popen(
-        [sys.executable, "-m", "claude_chat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=project,
-    )
-    assert chat.stdin is not None
-    chat.stdin.write(b"SLOW 40\n")
-    chat.stdin.flush()
+    chat = piped_chat(project, b"SLOW 40\n")
+    assert chat.stdout is not None
     time.sleep(3)
     chat.send_signal(signal.SIGTERM)
     assert chat.wait(timeout=30) == 128 + signal.SIGTERM
