@@ -600,20 +600,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            data = bytearray()
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                data.extend(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass
-            return bytes(data)
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
     def _serve(self) -> None:
-        raw = self._read_body()
+        raw = read_body(self)
         body: Any = None
         with contextlib.suppress(ValueError):
             body = json.loads(raw) if raw else None
@@ -826,6 +814,20 @@ class FakeAnthropicAPI:
 # --------------------------------------------------------------------------------------------
 # As a program
 # --------------------------------------------------------------------------------------------
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """A request's body, sent with a length or in chunks (the CLI does both)."""
+    if "chunked" in handler.headers.get("transfer-encoding", "").lower():
+        data = bytearray()
+        while size := int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            data.extend(handler.rfile.read(size))
+            handler.rfile.readline()
+        while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        return bytes(data)
+    length = int(handler.headers.get("content-length") or 0)
+    return handler.rfile.read(length) if length > 0 else b""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,14 @@ from claude_chat.errors import ChatError
 from claude_chat.plain_view import PlainTurnView
 from claude_chat.sessions import RecapLine, SessionSummary, project_key
 from claude_chat.stats import SessionStats
-from tests.fake_api import FakeAnthropicAPI, HTTPError, RecordedRequest, Text, error_type_for
+from tests.fake_api import (
+    FakeAnthropicAPI,
+    HTTPError,
+    RecordedRequest,
+    Text,
+    error_type_for,
+    read_body,
+)
 from tests.fake_transport import SESSION, FakeCLI
 from tests.terminal import Terminal, piped_chat, processes_with_env
 
@@ -150,20 +157,8 @@ class _DroppingProxy(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            data = bytearray()
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                data.extend(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass
-            return bytes(data)
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
     def do_POST(self) -> None:
-        raw = self._read_body()
+        raw = read_body(self)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
