@@ -564,12 +564,13 @@ def main() -> None:
         from claude_agent_sdk import get_session_messages
 
         from claude_chat import transcript
+        from claude_chat.secrets import secrets_from
         from claude_chat.transcript_html import to_html
 
         read_sdk, messages = median_of(args.runs, lambda: get_session_messages(session_id))
         read_stamps, _ = median_of(args.runs, lambda: transcript._records_by_uuid(path))
         read_all, chat = median_of(args.runs, lambda: transcript.from_session(session_id))
-        secrets = transcript.secrets_from({"ANTHROPIC_API_KEY": "fake-export-key-not-a-credential"})
+        secrets = secrets_from({"ANTHROPIC_API_KEY": "fake-export-key-not-a-credential"})
         redacting, chat = median_of(args.runs, lambda: transcript.redact(chat, secrets))
         renderers: dict[str, Callable[[transcript.Transcript], str]] = {
             "md": transcript.to_markdown,

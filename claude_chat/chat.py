@@ -63,7 +63,7 @@ def open_journal(config: ChatConfig) -> Journal:
     """The journal in the user data dir, keeping out the values of credentials."""
     import os
 
-    from claude_chat.transcript import secrets_from
+    from claude_chat.secrets import secrets_from
 
     return Journal(data_dir() / "journal", secrets_from({**os.environ, **config.cli_environment()}))
 

@@ -260,6 +260,7 @@ def export_command(
     """Write a stored session as markdown, JSON or HTML, without starting a chat."""
     from claude_chat import sessions, transcript
     from claude_chat.errors import ChatError
+    from claude_chat.secrets import secrets_from
 
     try:
         if not sessions.is_session_id(session):
@@ -272,7 +273,7 @@ def export_command(
         chat = transcript.from_session(
             session,
             title=summary.title if summary else None,
-            secrets=transcript.secrets_from(os.environ),
+            secrets=secrets_from(os.environ),
         )
         if last is not None:
             chat = chat.last(last)

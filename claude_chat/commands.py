@@ -20,6 +20,7 @@ from claude_chat import sessions, transcript
 from claude_chat.config import PERMISSION_MODES, THINKING_DISPLAYS, ThinkingDisplay, data_dir
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import CommandError
+from claude_chat.secrets import secrets_from
 from claude_chat.sessions import RecapLine, SessionSummary
 from claude_chat.stats import SessionStats
 
@@ -403,7 +404,7 @@ async def _save(ctx: CommandContext, args: str) -> None:
         list(ctx.stats.results),
         _title_of(session_id),
         ctx.engine.cli_version,
-        transcript.secrets_from(environment),
+        secrets_from(environment),
     )
     if last is not None:
         chat = chat.last(last)

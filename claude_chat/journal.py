@@ -30,13 +30,14 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
+from claude_chat.secrets import Redactor
 
 
 class Journal:
     def __init__(self, directory: Path, secrets: Mapping[str, str] | None = None) -> None:
         self.directory = directory
-        self._secrets = sorted((secrets or {}).items(), key=lambda kv: len(kv[1]), reverse=True)
-        self._longest = max((len(value) for _, value in self._secrets), default=0)
+        self._redact = Redactor(secrets)
+        self._longest = self._redact.longest
         self._held: tuple[tuple[str, str | None], str] | None = None
         self._file: IO[str] | None = None
         self._path: Path | None = None
@@ -129,12 +130,6 @@ class Journal:
             self._file = private_file(path).open("a", encoding="utf-8")
             self._path = path
         return self._file
-
-    def _redact(self, line: str) -> str:
-        for name, secret in self._secrets:
-            if secret in line:
-                line = line.replace(secret, f"[redacted {name}]")
-        return line
 
 
 def _entry(event: Event) -> dict[str, Any] | None:

@@ -24,13 +24,11 @@ from claude_chat import __version__
 from claude_chat.describe import tool_call_summary
 from claude_chat.errors import ChatError
 from claude_chat.events import ToolCall, TurnResult
+from claude_chat.secrets import Redactor
 
 FORMAT = "claude-chat-transcript/1"
 # Tool results above this many bytes are cut, with a note of how much.
 RESULT_LIMIT = 20_000
-# Variables whose values must never reach a transcript, besides any *KEY/*TOKEN/*SECRET.
-_SECRET_NAMES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
 _NOT_A_PROMPT = re.compile(
     r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|"
     r"<system-reminder>|Caveat: )"
@@ -118,6 +116,7 @@ def from_session(
     process's turns) where they match a stored turn; ``secrets`` are redacted everywhere
     (before long tool results are cut, so no part of one survives the cut)."""
     session_id = session_id.lower()
+    scrub = Redactor(secrets)
     from claude_agent_sdk import get_session_messages
 
     from claude_chat.sessions import find_session_file
@@ -154,7 +153,7 @@ def from_session(
                 if isinstance(block, dict) and block.get("type") == "tool_result":
                     item = tools.get(str(block.get("tool_use_id")))
                     if item is not None:
-                        _set_result(item, _scrub(_result_text(block.get("content")), secrets))
+                        _set_result(item, scrub(_result_text(block.get("content"))))
                         item.is_error = bool(block.get("is_error"))
             continue
         if not turns:
@@ -258,12 +257,6 @@ def _set_result(item: Item, text: str) -> None:
     item.result = text
 
 
-def _scrub(text: str, secrets: Mapping[str, str] | None) -> str:
-    for name, secret in sorted((secrets or {}).items(), key=lambda kv: -len(kv[1])):
-        text = text.replace(secret, f"[redacted {name}]")
-    return text
-
-
 def _prompt_tokens(usage: Mapping[str, Any]) -> int:
     return sum(
         int(usage.get(key) or 0)
@@ -292,28 +285,15 @@ def _add_results(turns: list[Turn], results: Sequence[TurnResult]) -> None:
 # -- secrets -----------------------------------------------------------------------------------
 
 
-def secrets_from(environment: Mapping[str, str]) -> dict[str, str]:
-    """Values that must not appear in a transcript: credentials, and anything whose variable
-    name says it is a key, token, secret or password."""
-    return {
-        name: value
-        for name, value in environment.items()
-        if len(value) >= 8 and (name in _SECRET_NAMES or _SECRET_NAME.search(name))
-    }
-
-
 def redact(transcript: Transcript, secrets: Mapping[str, str]) -> Transcript:
     """The transcript with every secret value replaced by ``[redacted NAME]``."""
-    if not secrets:
+    scrub = Redactor(secrets)
+    if not scrub:
         return transcript
-    ordered = sorted(secrets.items(), key=lambda item: len(item[1]), reverse=True)
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            for name, secret in ordered:
-                if secret in value:
-                    value = value.replace(secret, f"[redacted {name}]")
-            return value
+            return scrub(value)
         if isinstance(value, list):
             return [clean(v) for v in value]
         if isinstance(value, dict):

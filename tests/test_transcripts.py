@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from claude_chat.events import TurnResult, Usage
+from claude_chat.secrets import secrets_from
 from claude_chat.sessions import project_key
 from claude_chat.transcript import (
     FORMAT,
@@ -46,7 +47,6 @@ from claude_chat.transcript import (
     load_json,
     redact,
     render_as,
-    secrets_from,
     to_json,
     to_markdown,
     write_private,
