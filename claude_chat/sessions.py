@@ -39,9 +39,10 @@ _NOT_PROMPT_MARKS = (
     b'"[Request interrupted by user',
 )
 # Messages Claude Code writes as the user that the user did not type.
-_NOT_A_PROMPT = re.compile(
+INTERRUPTED = "[Request interrupted by user"
+NOT_A_PROMPT = re.compile(
     r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|<tick>|"
-    r"\[Request interrupted by user|Caveat: )"
+    r"<system-reminder>|" + re.escape(INTERRUPTED) + "|Caveat: )"
 )
 
 
@@ -213,10 +214,11 @@ def read_summary(path: Path, session_id: str) -> SessionSummary | None:
     # Claude Code writes its title records again every 32 KB, so the last 64 KB hold the
     # latest.
     tail = data[-_TITLE_BYTES:]
+    turns, first_prompt = _prompts(data)
     title = (
         _last_string(tail, "customTitle")
         or _last_string(tail, "aiTitle")
-        or _first_prompt(data)
+        or first_prompt
         or _last_string(tail, "lastPrompt")
         or _last_string(tail, "summary")
     )
@@ -227,7 +229,7 @@ def read_summary(path: Path, session_id: str) -> SessionSummary | None:
         title=" ".join(title.split())[:200],
         last_active=stat.st_mtime,
         cwd=_first_string(head, "cwd"),
-        turns=_count_prompts(data),
+        turns=turns,
         path=path,
     )
 
@@ -248,25 +250,30 @@ def _user_lines(data: bytes) -> Iterator[bytes]:
         at = data.find(b'"type":"user"', end)
 
 
-def _count_prompts(data: bytes) -> int:
-    return sum(1 for _ in _user_lines(data))
-
-
-def _first_prompt(data: bytes) -> str | None:
+def _prompts(data: bytes) -> tuple[int, str | None]:
+    """How many prompts the session has, and the first one: one pass over the user's lines."""
+    count, first = 0, None
     for line in _user_lines(data):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a corrupt record
-        content = record.get("message", {}).get("content") if isinstance(record, dict) else None
-        if isinstance(content, list):
-            content = " ".join(
-                str(part.get("text", ""))
-                for part in content
-                if isinstance(part, dict) and part.get("type") == "text"
-            )
-        if isinstance(content, str) and content.strip() and not _NOT_A_PROMPT.match(content):
-            return content
+        count += 1
+        if first is None:
+            first = _prompt_of(line)
+    return count, first
+
+
+def _prompt_of(line: bytes) -> str | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None  # a corrupt record
+    content = record.get("message", {}).get("content") if isinstance(record, dict) else None
+    if isinstance(content, list):
+        content = " ".join(
+            str(part.get("text", ""))
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    if isinstance(content, str) and content.strip() and not NOT_A_PROMPT.match(content):
+        return content
     return None
 
 
@@ -419,7 +426,7 @@ def recap(session_id: str, turns: int = 3) -> list[RecapLine]:
             if kind == "text" and str(part.get("text", "")).strip():
                 text = str(part["text"])
                 if message.type == "user":
-                    if _NOT_A_PROMPT.match(text):
+                    if NOT_A_PROMPT.match(text):
                         continue
                     prompts.append(len(lines))
                 lines.append(RecapLine("you" if message.type == "user" else "claude", text))

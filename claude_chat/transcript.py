@@ -25,15 +25,11 @@ from claude_chat.describe import tool_call_summary
 from claude_chat.errors import ChatError
 from claude_chat.events import ToolCall, TurnResult
 from claude_chat.secrets import Redactor
+from claude_chat.sessions import INTERRUPTED, NOT_A_PROMPT
 
 FORMAT = "claude-chat-transcript/1"
 # Tool results above this many bytes are cut, with a note of how much.
 RESULT_LIMIT = 20_000
-_NOT_A_PROMPT = re.compile(
-    r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|"
-    r"<system-reminder>|Caveat: )"
-)
-_INTERRUPTED = "[Request interrupted by user"
 
 ItemKind = Literal["text", "thinking", "tool"]
 
@@ -142,7 +138,7 @@ def from_session(
             continue
         if message.type == "user":
             prompt = _prompt_text(blocks)
-            if prompt is not None and prompt.startswith(_INTERRUPTED):
+            if prompt is None and _texts(blocks).startswith(INTERRUPTED):
                 if turns:
                     turns[-1].interrupted = True
                 continue
@@ -227,16 +223,21 @@ def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _prompt_text(blocks: Iterable[Any]) -> str | None:
-    texts = [
+def _texts(blocks: Iterable[Any]) -> str:
+    return "\n".join(
         str(block.get("text", ""))
         for block in blocks
         if isinstance(block, dict) and block.get("type") == "text"
-    ]
-    text = "\n".join(texts)
-    if not texts or _NOT_A_PROMPT.match(text):
+    )
+
+
+def _prompt_text(blocks: Sequence[Any]) -> str | None:
+    """What the user typed, or None for blocks that are not a prompt (tool results, what
+    Claude Code writes in the user's name)."""
+    if not any(isinstance(b, dict) and b.get("type") == "text" for b in blocks):
         return None
-    return text
+    text = _texts(blocks)
+    return None if NOT_A_PROMPT.match(text) else text
 
 
 def _result_text(content: Any) -> str:
