@@ -22,7 +22,9 @@ app = typer.Typer(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    sys.stderr.write(f"claude-chat: {message}\n")
+    # What the user typed may hold characters no terminal encoding takes (a lone surrogate).
+    printable = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    sys.stderr.write(f"claude-chat: {printable}\n")
     return typer.Exit(code)
 
 
@@ -39,12 +41,14 @@ def chat(
         Optional[str],  # noqa: UP045 - typer reads this annotation at runtime on Python 3.10
         typer.Option("--model", "-m", help="Model alias (sonnet, opus, haiku) or full name."),
     ] = None,
-    cwd: Annotated[
-        Optional[Path],  # noqa: UP045
+    # Strings, made paths here: typer's own path conversion stats the file and raises on a
+    # name no file system takes.
+    cwd_text: Annotated[
+        Optional[str],  # noqa: UP045
         typer.Option("--cwd", help="Directory Claude Code works in (default: this one)."),
     ] = None,
-    cli_path: Annotated[
-        Optional[Path],  # noqa: UP045
+    cli_path_text: Annotated[
+        Optional[str],  # noqa: UP045
         typer.Option("--cli-path", help="Claude Code CLI to run (default: the bundled one)."),
     ] = None,
     permission_mode: Annotated[
@@ -95,10 +99,12 @@ def chat(
         )
     if thinking not in THINKING_DISPLAYS:
         raise _fail(f"--thinking must be full, collapsed or hidden, not {thinking!r}")
-    if cwd is not None and not cwd.is_dir():
-        raise _fail(f"--cwd {cwd}: no such directory")
-    if cli_path is not None and not (cli_path.is_file() and os.access(cli_path, os.X_OK)):
-        raise _fail(f"--cli-path {cli_path}: no executable file there")
+    cwd = Path(cwd_text) if cwd_text is not None else None
+    cli_path = Path(cli_path_text) if cli_path_text is not None else None
+    if cwd is not None and not _is(cwd, "dir"):
+        raise _fail(f"--cwd {cwd!s:.200}: no such directory")
+    if cli_path is not None and not _is(cli_path, "executable"):
+        raise _fail(f"--cli-path {cli_path!s:.200}: no executable file there")
     if context.invoked_subcommand is not None:
         return
     from claude_chat.errors import ChatError
@@ -120,6 +126,17 @@ def chat(
     )
     _keep_library_logs_off_the_screen()
     raise typer.Exit(asyncio.run(_run(config)))
+
+
+def _is(path: Path, kind: str) -> bool:
+    """Whether ``path`` is a directory or an executable file; False for names no file system
+    takes (a lone surrogate, a NUL byte) rather than an exception."""
+    try:
+        if kind == "dir":
+            return path.is_dir()
+        return path.is_file() and os.access(path, os.X_OK)
+    except (OSError, ValueError):  # UnicodeEncodeError is a ValueError
+        return False
 
 
 def _tool_rules(values: list[str] | None) -> tuple[str, ...]:
@@ -243,8 +260,8 @@ def list_sessions_command(
 @app.command("export")
 def export_command(
     session: Annotated[str, typer.Argument(help="The session id (`claude-chat sessions`).")],
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
+    output_text: Annotated[
+        Optional[str],  # noqa: UP045
         typer.Option("--output", "-o", help="File to write (default: standard output)."),
     ] = None,
     fmt: Annotated[
@@ -258,6 +275,7 @@ def export_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a stored session as markdown, JSON or HTML, without starting a chat."""
+    output = Path(output_text) if output_text is not None else None
     from claude_chat import sessions, transcript
     from claude_chat.errors import ChatError
     from claude_chat.secrets import secrets_from

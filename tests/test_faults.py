@@ -777,3 +777,13 @@ def test_any_option_values_exit_0_to_2_without_a_traceback(
     elif result.exit_code == 2 and "--help" not in argv:
         # One line saying what is wrong (ours, or click's usage error).
         assert result.output.strip(), argv
+
+
+@pytest.mark.parametrize("option", ["--cwd", "--cli-path"])
+def test_a_path_no_file_system_takes_is_one_line_and_status_2(option: str) -> None:
+    from typer.testing import CliRunner
+
+    from claude_chat.cli import app
+
+    result = CliRunner().invoke(app, [f"{option}=\ud800"])
+    assert result.exit_code == 2, result.exception
