@@ -466,6 +466,12 @@ def write_private(path: Path, text: str, force: bool = False) -> Path:
     import tempfile
 
     directory = path.parent
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        raise TranscriptError(f"{str(path)!a} is not a file name this system takes") from None
+    if "\x00" in str(path):
+        raise TranscriptError(f"{str(path)!a} is not a file name (it holds a NUL byte)")
     if not force and path.exists():
         raise TranscriptError(f"{path} exists; add --force to overwrite it")
     try:

@@ -1229,3 +1229,9 @@ def test_copy_puts_the_answer_or_its_code_on_the_terminal_clipboard(
     term.enter("/copy")
     term.wait_for(lambda s: s.count("copied the last answer") >= 2, timeout=10)
     assert clipboard(term.raw)[-1] == MARKDOWN_ANSWER
+
+
+@pytest.mark.parametrize("name", ["a\x00b.md", "\ud800.md"])
+def test_a_name_no_file_system_takes_is_one_line(tmp_path: Path, name: str) -> None:
+    with pytest.raises(TranscriptError, match="is not a file name"):
+        write_private(tmp_path / name, "text")
