@@ -34,14 +34,16 @@ async def run_turn(
     view: TurnView,
     stats: SessionStats,
     journal: Journal | None = None,
+    sent_at: float | None = None,
 ) -> TurnResult:
     """Send ``text`` and show its events; ``ChatError`` (no CLI, say) propagates, view closed.
-    Every event is journaled as it arrives, before it is drawn."""
+    Every event is journaled as it arrives, before it is drawn. ``sent_at``: as for
+    ``ChatEngine.send``."""
     if journal is not None:
         journal.begin(engine.session_id, text)
     view.start()
     try:
-        async for event in engine.send(text):
+        async for event in engine.send(text, sent_at):
             if isinstance(event, TurnResult):
                 stats.record(event)
                 if journal is not None:

@@ -24,6 +24,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import fields, replace
 from pathlib import Path
@@ -100,7 +101,9 @@ class AsyncChatClient:
         if self._turn is not None and not self._turn.done():
             raise ChatError("a turn is still running: read it to its end or interrupt() it")
         queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
-        self._turn = asyncio.get_running_loop().create_task(self._run_turn(text, queue))
+        # Timed from here: with many conversations on one loop, the task may start later.
+        sent_at = time.monotonic()
+        self._turn = asyncio.get_running_loop().create_task(self._run_turn(text, sent_at, queue))
         return _drain(queue)
 
     async def ask(self, text: str) -> TurnResult:
@@ -112,9 +115,11 @@ class AsyncChatClient:
         assert result is not None
         return result
 
-    async def _run_turn(self, text: str, queue: asyncio.Queue[Event | BaseException]) -> None:
+    async def _run_turn(
+        self, text: str, sent_at: float, queue: asyncio.Queue[Event | BaseException]
+    ) -> None:
         try:
-            async with contextlib.aclosing(self.engine.send(text)) as events:
+            async with contextlib.aclosing(self.engine.send(text, sent_at)) as events:
                 async for event in events:
                     self._callback(event)
                     queue.put_nowait(event)

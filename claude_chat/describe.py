@@ -204,6 +204,10 @@ def tokens(count: int) -> str:
     return str(count)
 
 
+# Below this, the wait for start-up is not worth a mention in the footer.
+STARTUP_WAIT_SHOWN_S = 0.05
+
+
 def footer_text(result: TurnResult, stats: SessionStats) -> str:
     parts = [result.model or "model ?"]
     parts.append(
@@ -211,7 +215,10 @@ def footer_text(result: TurnResult, stats: SessionStats) -> str:
     )
     parts.append(f"${result.cost_usd:.4f} (session ${stats.cost_usd:.4f})")
     if result.time_to_first_token_s is not None:
-        parts.append(f"first token {result.time_to_first_token_s:.2f}s")
+        first = f"first token {result.time_to_first_token_s:.2f}s"
+        if result.startup_wait_s >= STARTUP_WAIT_SHOWN_S:
+            first += f" ({result.startup_wait_s:.2f}s start-up)"
+        parts.append(first)
     parts.append(f"{result.duration_s:.1f}s")
     return " · ".join(parts)
 

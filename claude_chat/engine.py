@@ -67,6 +67,9 @@ class ModelChoice:
 @dataclass
 class _Turn:
     queue: asyncio.Queue[Event]
+    # When the message was sent: what the user waits from. ``started`` is when it reached
+    # Claude Code, later than that while the process is still starting.
+    sent: float
     started: float
     prompt: str = ""
     first_token_at: float | None = None
@@ -301,11 +304,13 @@ class ChatEngine:
     def busy(self) -> bool:
         return self._turn is not None
 
-    async def send(self, text: str) -> AsyncGenerator[Event, None]:
+    async def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
 
-        A caller that stops early must ``aclose()`` the iterator (``contextlib.aclosing``):
-        the rest of the turn is then interrupted and swallowed, so none of it leaks.
+        The turn's times count from ``sent_at`` (``time.monotonic()``), when the user sent the
+        message, if that was before this call (a later one counts as now). A caller that stops
+        early must ``aclose()`` the iterator (``contextlib.aclosing``): the rest of the turn is
+        then interrupted and swallowed, so none of it leaks.
         """
         if self._drain is not None:
             await self._drain
@@ -315,7 +320,8 @@ class ChatEngine:
             )
         if self.state == "closed":
             raise EngineClosedError("the chat engine is closed")
-        turn = _Turn(asyncio.Queue(), time.monotonic(), text)
+        now = time.monotonic()
+        turn = _Turn(asyncio.Queue(), min(sent_at, now) if sent_at is not None else now, now, text)
         self._turn = turn
         try:
             await self.wait_ready()
@@ -488,10 +494,11 @@ class ChatEngine:
             interrupted=interrupted,
             usage=translate.usage_from(message),
             cost_usd=cost,
-            duration_s=time.monotonic() - turn.started,
+            duration_s=time.monotonic() - turn.sent,
             time_to_first_token_s=(
-                turn.first_token_at - turn.started if turn.first_token_at is not None else None
+                turn.first_token_at - turn.sent if turn.first_token_at is not None else None
             ),
+            startup_wait_s=turn.started - turn.sent,
             error=turn.error or translate.result_error(message),
             answer="".join(turn.answer_parts),
         )
@@ -523,7 +530,8 @@ class ChatEngine:
                     model=self.model,
                     is_error=True,
                     interrupted=False,
-                    duration_s=time.monotonic() - turn.started,
+                    duration_s=time.monotonic() - turn.sent,
+                    startup_wait_s=turn.started - turn.sent,
                     error=error,
                     answer="".join(turn.answer_parts),
                 )

@@ -169,14 +169,18 @@ class TurnResult(_Event):
     usage: Usage = field(default_factory=Usage)
     # The CLI reports cost cumulatively for its process; the engine turns it into this turn's.
     cost_usd: float = 0.0
+    # Measured by us from sending the message, as the user waits: to its end, and to its first
+    # streamed content. Both include ``startup_wait_s``.
     duration_s: float = 0.0
-    # Measured by us, from sending the message to its first streamed content.
     time_to_first_token_s: float | None = None
     error: TurnError | None = None
     answer: str = ""
     # What the user sent, and when the turn ended (seconds since the epoch).
     prompt: str = ""
     ended_at: float = field(default_factory=time.time)
+    # How long the message waited before it reached Claude Code: more than a few ms only
+    # while the process starts (a first message sent at once, the one after a crash).
+    startup_wait_s: float = 0.0
 
 
 Event = (

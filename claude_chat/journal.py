@@ -91,6 +91,7 @@ class Journal:
                 "cost_usd": result.cost_usd,
                 "duration_s": result.duration_s,
                 "time_to_first_token_s": result.time_to_first_token_s,
+                "startup_wait_s": result.startup_wait_s,
             }
         )
         self.flush()

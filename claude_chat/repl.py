@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -192,6 +193,9 @@ class Repl:
         await self._turn(text)
 
     async def _turn(self, text: str) -> None:
+        # The turn's times count from here: making the first answer view can take a while
+        # (its modules may still be loading in the background), and the user waits for it too.
+        sent_at = time.monotonic()
         self.last_message = text
         view = self._view()
         interrupting: list[asyncio.Task[None]] = []
@@ -209,7 +213,7 @@ class Repl:
         self._active_view = view
         try:
             with self._raw_keys(on_key):
-                await run_turn(self.engine, text, view, self.stats, self.journal)
+                await run_turn(self.engine, text, view, self.stats, self.journal, sent_at)
         finally:
             self._active_view = None
         for task in interrupting:

@@ -145,9 +145,12 @@ def api_error(text: str, kind: str = "unknown", status: int | None = 400) -> lis
 class FakeCLI(Transport):
     """``enqueue()`` turns; each is a list of lines sent after one user message."""
 
-    def __init__(self, model: str = "claude-opus-5-5", delay: float = 0.0) -> None:
+    def __init__(
+        self, model: str = "claude-opus-5-5", delay: float = 0.0, start_delay: float = 0.0
+    ) -> None:
         self.model = model
-        self.delay = delay
+        self.delay = delay  # seconds before each line of an answer
+        self.start_delay = start_delay  # seconds the process takes to start
         self.written: list[Line] = []
         self.turns: list[list[Line]] = []
         self.user_texts: list[str] = []
@@ -163,6 +166,8 @@ class FakeCLI(Transport):
     # Transport ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
+        if self.start_delay:
+            await asyncio.sleep(self.start_delay)
         self.connected = True
 
     def is_ready(self) -> bool:

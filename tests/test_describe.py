@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from claude_chat.describe import tool_call_summary, tool_result_lines
-from claude_chat.events import ToolCall, ToolResult
+from claude_chat.describe import footer_text, tool_call_summary, tool_result_lines
+from claude_chat.events import ToolCall, ToolResult, TurnResult
+from claude_chat.stats import SessionStats
 
 
 def call(name: str, **arguments: object) -> ToolCall:
@@ -78,3 +79,26 @@ def test_command_summaries_are_whole_first_paragraphs() -> None:
 
     resume = registry.lookup("resume")
     assert resume is not None and resume.summary.endswith("or words of its title.")
+
+
+def test_the_footer_says_how_much_of_the_first_token_was_start_up() -> None:
+    stats = SessionStats()
+    waited = TurnResult(
+        None, "claude-opus-5-5", False, False, time_to_first_token_s=1.27, startup_wait_s=0.98
+    )
+    assert "first token 1.27s (0.98s start-up) · " in footer_text(waited, stats)
+    # A few milliseconds before the message reaches a running Claude Code are not worth a word.
+    running = TurnResult(
+        None, "claude-opus-5-5", False, False, time_to_first_token_s=0.24, startup_wait_s=0.003
+    )
+    footer = footer_text(running, stats)
+    assert "first token 0.24s ·" in footer and "start-up" not in footer
+
+
+def test_status_summarises_first_tokens_over_the_session() -> None:
+    stats = SessionStats()
+    assert stats.first_token_summary() == "no answers yet"
+    for seconds in [0.30, 0.20, 0.25, 1.50, 0.22]:
+        stats.record(TurnResult(None, None, False, False, time_to_first_token_s=seconds))
+    stats.record(TurnResult(None, None, True, False))  # failed before any token: not counted
+    assert stats.first_token_summary() == "median 0.25s, p95 1.50s over 5 turns"

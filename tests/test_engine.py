@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import pytest
 
+from claude_chat.chat import run_turn
 from claude_chat.config import ChatConfig
 from claude_chat.engine import ChatEngine
 from claude_chat.errors import TurnInProgressError
@@ -20,6 +22,7 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
+from claude_chat.stats import SessionStats
 from tests import fake_transport as fake
 
 
@@ -225,3 +228,74 @@ async def test_start_happens_in_the_background() -> None:
     assert engine.model == "claude-opus-5-5"
     await engine.close()
     assert engine.state == "closed" and cli.closed
+
+
+async def test_a_turn_is_timed_from_when_it_was_sent_start_up_included() -> None:
+    # Lower bounds only: each comes from a sleep of the fake, whatever the machine's speed.
+    cli = fake.FakeCLI(delay=0.05, start_delay=0.3)
+    engine = make_engine(cli)
+    sent_at = time.monotonic() - 0.1  # Enter was pressed a moment before the engine was called
+    first = [e async for e in engine.send("one", sent_at) if isinstance(e, TurnResult)]
+    second = [e for e in await collect(engine, "two") if isinstance(e, TurnResult)]
+    await engine.close()
+
+    # The first message waited for the process to start, and the user waited for all of it.
+    assert first[0].startup_wait_s >= 0.4
+    assert first[0].time_to_first_token_s is not None
+    assert first[0].time_to_first_token_s >= first[0].startup_wait_s + 0.05
+    assert first[0].duration_s >= first[0].time_to_first_token_s
+    # The next one went to the same process, started once.
+    initializes = [m for m in cli.written if m.get("request", {}).get("subtype") == "initialize"]
+    assert len(initializes) == 1
+    assert second[0].time_to_first_token_s is not None
+    assert second[0].time_to_first_token_s >= 0.05
+    assert "startup_wait_s" in second[0].to_dict()
+
+
+async def test_a_send_time_in_the_future_counts_as_now() -> None:
+    engine = make_engine(fake.FakeCLI())
+    events = [e async for e in engine.send("one", time.monotonic() + 100)]
+    await engine.close()
+    result = events[-1]
+    assert isinstance(result, TurnResult)
+    assert 0 <= result.startup_wait_s < 100 and 0 <= result.duration_s < 100
+
+
+async def test_run_turn_times_the_turn_from_when_it_was_sent() -> None:
+    engine = make_engine(fake.FakeCLI())
+    engine.start()
+    await engine.wait_ready()
+    view = RecordingView()
+    result = await run_turn(engine, "one", view, SessionStats(), sent_at=time.monotonic() - 0.2)
+    await engine.close()
+    assert result.startup_wait_s >= 0.2
+    assert view.results == [result]
+
+
+class RecordingView:
+    """A TurnView that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.results: list[TurnResult] = []
+
+    def start(self) -> None:
+        pass
+
+    def on_event(self, event: Event) -> None:
+        self.events.append(event)
+
+    def set_status(self, status: str) -> None:
+        pass
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
+
+    def finish(self, result: TurnResult) -> None:
+        self.results.append(result)
+
+    def close(self) -> None:
+        pass

@@ -340,3 +340,39 @@ def test_ctrl_c_at_a_permission_prompt_denies_and_interrupts(term: Terminal, pro
     assert "⎿ The user doesn't want to proceed" not in screen  # the denial is said once
     term.enter("and now?")
     term.wait_for(lambda s: s.count("first token") == 2, timeout=30)
+
+
+def test_first_tokens_per_turn_in_the_footer_and_over_the_session_in_status(
+    api: FakeAnthropicAPI, project: Path, isolated: Path, tmp_path: Path
+) -> None:
+    import claude_agent_sdk
+
+    # Claude Code that takes a second more to start: the first message, sent the moment the
+    # prompt shows, waits at least that long for it, and the footer says so.
+    bundled = Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
+    slow_cli = tmp_path / "slow-claude"
+    slow_cli.write_text(f'#!/bin/sh\nsleep 1\nexec "{bundled}" "$@"\n')
+    slow_cli.chmod(0o755)
+    env = dict(os.environ, TERM="xterm-256color")
+    env.pop("NO_COLOR", None)
+    argv = [sys.executable, "-m", "claude_chat", "--cli-path", str(slow_cli)]
+    term = Terminal(argv, env, project)
+    try:
+        term.wait_for(PROMPT, timeout=20)
+        term.enter("hello")
+        screen = term.wait_for(lambda s: "first token" in s, timeout=60)
+        footer = re.search(
+            r"first token (\d+\.\d\d)s \((\d+\.\d\d)s start-up\) · ", " ".join(screen.split())
+        )
+        assert footer, screen
+        assert float(footer[1]) >= float(footer[2]) >= 1.0
+        term.enter("again")
+        term.wait_for(lambda s: s.count("first token") == 2, timeout=30)
+        term.enter("/status")
+        screen = term.wait_for("over 2 turns", timeout=30)
+        assert re.search(r"first token\s+median \d+\.\d\ds, p95 \d+\.\d\ds over 2 turns", screen)
+        term.ctrl("d")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert processes_with_env(str(isolated)) == [], "a process of ours outlived the test"
