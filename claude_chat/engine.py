@@ -330,7 +330,12 @@ class ChatEngine:
             self._translator = self._translate.Translator()
             self._set_state("running")
             turn.started = time.monotonic()
-            await client.query(text)
+            try:
+                await client.query(text)
+            except Exception as exc:  # the process died since the last turn, unnoticed yet
+                await self._process_lost(
+                    f"Claude Code stopped before the message reached it: {exc}"
+                )
             while True:
                 event = await turn.queue.get()
                 if isinstance(event, TurnResult):

@@ -156,6 +156,7 @@ class FakeCLI(Transport):
         self.user_texts: list[str] = []
         self.connected = False
         self.closed = False
+        self.broken = False
         self._out: asyncio.Queue[Line | None] = asyncio.Queue()
         self._cost = 0.0
         self._streaming: asyncio.Task[None] | None = None
@@ -190,6 +191,8 @@ class FakeCLI(Transport):
             yield line
 
     async def write(self, data: str) -> None:
+        if self.broken:
+            raise BrokenPipeError("the CLI's standard input is closed")
         for raw in data.splitlines():
             message = json.loads(raw)
             self.written.append(message)
@@ -243,6 +246,10 @@ class FakeCLI(Transport):
         if self._streaming is not None:
             self._streaming.cancel()
             self._finish(is_error=True, reason="aborted_streaming")
+
+    def break_input(self) -> None:
+        """The process is gone but its end of output is not read yet: writes fail."""
+        self.broken = True
 
     def die(self) -> None:
         """The process exits: the output stream ends."""

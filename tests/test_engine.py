@@ -272,6 +272,28 @@ async def test_run_turn_times_the_turn_from_when_it_was_sent() -> None:
     assert view.results == [result]
 
 
+async def test_a_process_gone_before_the_message_reaches_it_ends_the_turn_cleanly() -> None:
+    clis: list[fake.FakeCLI] = []
+
+    def factory() -> fake.FakeCLI:
+        clis.append(fake.FakeCLI())
+        return clis[-1]
+
+    engine = ChatEngine(ChatConfig(), transport_factory=factory)
+    engine.start()
+    await engine.wait_ready()
+    clis[0].break_input()  # died between turns; its end of output is not read yet
+    events = await collect(engine, "hello")
+    result = events[-1]
+    assert isinstance(result, TurnResult) and result.is_error and result.prompt == "hello"
+    assert result.error is not None and result.error.kind == "cli"
+    assert "before the message reached it" in result.error.message
+    await engine.wait_ready()
+    assert texts(await collect(engine, "hello")) == "Echo: hello"
+    assert len(clis) == 2
+    await engine.close()
+
+
 class RecordingView:
     """A TurnView that keeps what it was given."""
 
