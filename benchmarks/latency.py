@@ -78,7 +78,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.startup import import_total  # noqa: E402
-from tests.terminal import Terminal, processes_with_env  # noqa: E402
+from tests.terminal import Terminal, proc_stat, processes_with_env  # noqa: E402
 
 T = TypeVar("T")
 
@@ -155,8 +155,7 @@ def message(turn: int) -> str:
 
 def process_age(pid: int) -> float:
     """Seconds since the process started."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime
+    started = int(proc_stat(pid)[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime
     return float(Path("/proc/uptime").read_text().split()[0]) - started
 
 

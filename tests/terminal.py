@@ -133,10 +133,15 @@ class Terminal:
         self.child.close()
 
 
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name: [0] is field 3, the state."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _state(pid: int) -> str:
-    """A process's state letter from /proc ("T": stopped)."""
+    """A process's state letter ("T": stopped), or "" when it is gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return proc_stat(pid)[0]
     except (OSError, IndexError):
         return ""
 
