@@ -20,7 +20,7 @@ Then it times, each figure the median of R runs:
 - subprocesses (what a user waits for): ``python -c pass`` and ``claude-chat --version`` (the
   floors), ``claude-chat export ID -o out.md``, ``export ID --format json`` and ``export ID
   --format html`` (stdout to a pipe);
-- inside one process: importing ``claude_agent_sdk`` and ``claude_chat.transcript_html``
+- inside one process: importing ``claude_agent_sdk`` and ``claude_chat.store.transcript_html``
   (each once, in a fresh interpreter), then ``from_session`` and, apart, its two reads of the
   file (the SDK's ``get_session_messages`` and the timestamps pass), ``redact``, and each
   renderer (``to_markdown``, ``to_json``, ``to_html``).
@@ -474,9 +474,9 @@ IMPORT_TIMES = (
     "t0 = time.perf_counter()\n"
     "import claude_agent_sdk\n"
     "t1 = time.perf_counter()\n"
-    "import claude_chat.transcript, claude_chat.sessions\n"
+    "import claude_chat.store.transcript, claude_chat.store.sessions\n"
     "t2 = time.perf_counter()\n"
-    "import claude_chat.transcript_html\n"
+    "import claude_chat.store.transcript_html\n"
     "t3 = time.perf_counter()\n"
     "print(t1 - t0, t2 - t1, t3 - t2)\n"
 )
@@ -563,9 +563,9 @@ def main() -> None:
         # In process.
         from claude_agent_sdk import get_session_messages
 
-        from claude_chat import transcript
-        from claude_chat.secrets import secrets_from
-        from claude_chat.transcript_html import to_html
+        from claude_chat.engine.secrets import secrets_from
+        from claude_chat.store import transcript
+        from claude_chat.store.transcript_html import to_html
 
         read_sdk, messages = median_of(args.runs, lambda: get_session_messages(session_id))
         read_stamps, _ = median_of(args.runs, lambda: transcript._records_by_uuid(path))
@@ -585,8 +585,8 @@ def main() -> None:
 
         rows += [
             ("in process: import claude_agent_sdk", sdk_import, ""),
-            ("in process: import claude_chat.transcript (+ sessions)", chat_import, ""),
-            ("in process: import claude_chat.transcript_html", html_import, ""),
+            ("in process: import claude_chat.store.transcript (+ sessions)", chat_import, ""),
+            ("in process: import claude_chat.store.transcript_html", html_import, ""),
             ("in process: from_session()", read_all, f"{len(chat.turns):,} turns"),
             ("  of which get_session_messages() (SDK)", read_sdk, f"{len(messages):,} messages"),
             ("  of which _records_by_uuid() (timestamps)", read_stamps, ""),

@@ -41,7 +41,8 @@ the time the pty measured for that turn. Two targets depend on the CLI more than
 verdict is followed by what the raw CLI itself reaches.
 
 Also claude-chat's time from exec to an editable prompt, its resident memory (VmRSS) once
-Claude Code is ready, and ``python -X importtime`` of ``claude_chat.cli`` + ``claude_chat.repl``.
+Claude Code is ready, and ``python -X importtime`` of ``claude_chat.cli`` +
+``claude_chat.terminal.repl``.
 Every process gets a temporary HOME, ``ANTHROPIC_BASE_URL`` of the stand-in, a fake API key,
 ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1``, and none of the credential variables of the
 real environment: nothing touches the network. Targets get a met / not met verdict.
@@ -555,7 +556,7 @@ class SDKClient:
     async def _connect(self, api: str, cli: Path) -> Any:
         import claude_agent_sdk as sdk
 
-        from claude_chat.config import DEFAULT_MAX_LINE_BYTES
+        from claude_chat.engine.config import DEFAULT_MAX_LINE_BYTES
 
         async def allow(name: str, tool_input: dict[str, Any], context: Any) -> Any:
             return sdk.PermissionResultAllow()
@@ -617,7 +618,7 @@ def traced_chat(trace: Path, draw_at_once: bool) -> None:
     they are imported when they would be without the wrapping.
     """
     from claude_chat import cli, engine, repl
-    from claude_chat.events import TextDelta
+    from claude_chat.engine.events import TextDelta
 
     out = trace.open("a", buffering=1, encoding="utf-8")
     turn = {"line": False}
@@ -652,7 +653,7 @@ def traced_chat(trace: Path, draw_at_once: bool) -> None:
 
     def traced_view(self: repl.Repl) -> Any:
         view = make_view(self)
-        from claude_chat import live_view
+        from claude_chat.terminal import live_view
 
         if not hasattr(live_view.LiveTurnView, "_latency_traced"):
             trace_view(live_view.LiveTurnView)

@@ -39,9 +39,9 @@ from rich.text import Text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from claude_chat.events import TextDelta  # noqa: E402
-from claude_chat.live_view import LiveTurnView  # noqa: E402
-from claude_chat.stats import SessionStats  # noqa: E402
+from claude_chat.engine.events import TextDelta  # noqa: E402
+from claude_chat.engine.stats import SessionStats  # noqa: E402
+from claude_chat.terminal.live_view import LiveTurnView  # noqa: E402
 
 WIDTH, HEIGHT = 100, 40
 # Where the baseline's per-frame cost is sampled, as fractions of the answer.

@@ -777,7 +777,7 @@ CC_SPLIT = (
     "import time\n"
     "t0 = time.perf_counter()\n"
     "from claude_chat import sessions\n"
-    "from claude_chat.config import data_dir\n"
+    "from claude_chat.engine.config import data_dir\n"
     "t1 = time.perf_counter()\n"
     "found = sessions.list_sessions(None, data_dir() / 'sessions-cache.json')\n"
     "t2 = time.perf_counter()\n"
@@ -928,7 +928,7 @@ def main() -> None:
         here_cold = "claude-chat sessions (this directory), cold"
         here_warm = "claude-chat sessions (this directory), warm"
         json_warm = "claude-chat sessions --all --json, warm"
-        cc_import = "  in process: import claude_chat.sessions"
+        cc_import = "  in process: import claude_chat.store.sessions"
         cc_cold_call = "  in process: list_sessions() call, all, cold"
         cc_warm_call = "  in process: list_sessions() call, all, warm"
         sdk_all = 'SDK: python -c "import claude_agent_sdk as s; s.list_sessions()"'

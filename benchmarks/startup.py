@@ -73,7 +73,13 @@ def one_run(api: FakeAnthropicAPI, pause: float | None) -> dict[str, float]:
 def import_total(env: dict[str, str] | None = None) -> float:
     """Seconds of top-level imports of claude-chat's start, as ``python -X importtime`` says."""
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import claude_chat.cli, claude_chat.repl"],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import claude_chat.cli, claude_chat.terminal.repl",
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -28,9 +28,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from claude_chat.client import AsyncChatClient, ChatClient
-    from claude_chat.config import ChatConfig
-    from claude_chat.errors import ChatError
-    from claude_chat.events import (
+    from claude_chat.engine.config import ChatConfig
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.engine.events import (
         PermissionDenied,
         TextDelta,
         ThinkingDelta,
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "AsyncChatClient": "claude_chat.client",
     "ChatClient": "claude_chat.client",
-    "ChatConfig": "claude_chat.config",
-    "ChatError": "claude_chat.errors",
+    "ChatConfig": "claude_chat.engine.config",
+    "ChatError": "claude_chat.engine.errors",
 }
 
 
@@ -53,6 +53,6 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     if name in __all__ and name != "__version__":
-        module = importlib.import_module(_HOMES.get(name, "claude_chat.events"))
+        module = importlib.import_module(_HOMES.get(name, "claude_chat.engine.events"))
         return getattr(module, name)
     raise AttributeError(f"module 'claude_chat' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from claude_chat import __version__
-from claude_chat.config import PERMISSION_MODES, THINKING_DISPLAYS, ChatConfig
+from claude_chat.engine.config import PERMISSION_MODES, THINKING_DISPLAYS, ChatConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -107,7 +107,7 @@ def chat(
         raise _fail(f"--cli-path {cli_path!s:.200}: no executable file there")
     if context.invoked_subcommand is not None:
         return
-    from claude_chat.errors import ChatError
+    from claude_chat.engine.errors import ChatError
 
     try:
         session, session_cwd = _starting_session(session, resume_last, fork, cwd)
@@ -162,10 +162,10 @@ def _starting_session(
     session: str | None, resume_last: bool, fork: bool, cwd: Path | None
 ) -> tuple[str | None, Path | None]:
     """The session to resume and the directory it must run in (when not ``cwd``)."""
-    from claude_chat import sessions
-    from claude_chat.commands import TORN_WARNING, session_dir
-    from claude_chat.config import data_dir
-    from claude_chat.errors import ChatError
+    from claude_chat.engine.config import data_dir
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.store import sessions
+    from claude_chat.terminal.commands import TORN_WARNING, session_dir
 
     here = str((cwd or Path.cwd()).resolve())
     if session is not None and resume_last:
@@ -218,9 +218,9 @@ def list_sessions_command(
     import json
     import time
 
-    from claude_chat import sessions
-    from claude_chat.commands import session_table
-    from claude_chat.config import data_dir
+    from claude_chat.engine.config import data_dir
+    from claude_chat.store import sessions
+    from claude_chat.terminal.commands import session_table
 
     here = str(Path.cwd().resolve())
     cache = data_dir() / "sessions-cache.json"
@@ -246,7 +246,7 @@ def list_sessions_command(
         return
     from rich.console import Console
 
-    from claude_chat.render import table
+    from claude_chat.terminal.render import table
 
     limit = 30 if limit is None else limit
     shown = found[:limit] if limit > 0 else found
@@ -276,9 +276,9 @@ def export_command(
 ) -> None:
     """Write a stored session as markdown, JSON or HTML, without starting a chat."""
     output = Path(output_text) if output_text is not None else None
-    from claude_chat import sessions, transcript
-    from claude_chat.errors import ChatError
-    from claude_chat.secrets import secrets_from
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.engine.secrets import secrets_from
+    from claude_chat.store import sessions, transcript
 
     try:
         if not sessions.is_session_id(session):
@@ -311,7 +311,7 @@ def _keep_library_logs_off_the_screen() -> None:
     import logging
     import warnings
 
-    from claude_chat.config import data_dir, private_file
+    from claude_chat.engine.config import data_dir, private_file
 
     sdk_log = logging.getLogger("claude_agent_sdk")
     sdk_log.propagate = False
@@ -355,13 +355,13 @@ async def _run(config: ChatConfig) -> int:
 
 async def _front(config: ChatConfig) -> int:
     if not sys.stdin.isatty():
-        from claude_chat.piped import PipedChat
+        from claude_chat.terminal.piped import PipedChat
 
         return await PipedChat(config).run()
 
     from rich.console import Console
 
-    from claude_chat.repl import Repl
+    from claude_chat.terminal.repl import Repl
 
     return await Repl(config, lambda: Console(highlight=False)).run()
 

@@ -31,10 +31,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from claude_chat.config import ChatConfig
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import ChatError, EngineClosedError
-from claude_chat.events import Event, TurnError, TurnResult
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import ChatError, EngineClosedError
+from claude_chat.engine.events import Event, TurnError, TurnResult
 
 T = TypeVar("T")
 OnChunk = Callable[[Event], object]

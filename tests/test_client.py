@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from claude_chat import AsyncChatClient, ChatClient
-from claude_chat.events import (
+from claude_chat.engine.events import (
     Event,
     TextDelta,
     ThinkingDelta,

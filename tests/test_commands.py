@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_chat.commands import message_text, parse_command, registry
-from claude_chat.config import ChatConfig, ThinkingDisplay
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import CommandError
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import ChatConfig, ThinkingDisplay
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import CommandError
+from claude_chat.engine.stats import SessionStats
+from claude_chat.terminal.commands import message_text, parse_command, registry
 from tests.fake_transport import FakeCLI
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from claude_chat.describe import footer_text, tool_call_summary, tool_result_lines
-from claude_chat.events import ToolCall, ToolResult, TurnResult
-from claude_chat.stats import SessionStats
+from claude_chat.engine.events import ToolCall, ToolResult, TurnResult
+from claude_chat.engine.stats import SessionStats
+from claude_chat.engine.text import tool_call_summary
+from claude_chat.terminal.describe import footer_text, tool_result_lines
 
 
 def call(name: str, **arguments: object) -> ToolCall:
@@ -67,7 +68,7 @@ def test_tables_show_brackets_as_written_not_as_markup() -> None:
 
     from rich.console import Console
 
-    from claude_chat.render import table
+    from claude_chat.terminal.render import table
 
     out = io.StringIO()
     Console(file=out, width=80).print(table(["#", "title"], [["1", "[draft] plan [code]"]]))
@@ -75,7 +76,7 @@ def test_tables_show_brackets_as_written_not_as_markup() -> None:
 
 
 def test_command_summaries_are_whole_first_paragraphs() -> None:
-    from claude_chat.commands import registry
+    from claude_chat.terminal.commands import registry
 
     resume = registry.lookup("resume")
     assert resume is not None and resume.summary.endswith("or words of its title.")

@@ -8,11 +8,10 @@ import time
 
 import pytest
 
-from claude_chat.chat import run_turn
-from claude_chat.config import ChatConfig
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import TurnInProgressError
-from claude_chat.events import (
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import TurnInProgressError
+from claude_chat.engine.events import (
     Event,
     SessionStarted,
     TextDelta,
@@ -22,7 +21,8 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
-from claude_chat.stats import SessionStats
+from claude_chat.engine.stats import SessionStats
+from claude_chat.terminal.turn import run_turn
 from tests import fake_transport as fake
 
 

@@ -34,14 +34,19 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from claude_chat import cli
-from claude_chat.chat import run_turn
-from claude_chat.commands import message_text, parse_command, registry
-from claude_chat.config import PERMISSION_MODES, THINKING_DISPLAYS, ChatConfig, ThinkingDisplay
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import ChatError
-from claude_chat.plain_view import PlainTurnView
-from claude_chat.sessions import RecapLine, SessionSummary, project_key
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import (
+    PERMISSION_MODES,
+    THINKING_DISPLAYS,
+    ChatConfig,
+    ThinkingDisplay,
+)
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import ChatError
+from claude_chat.engine.stats import SessionStats
+from claude_chat.store.sessions import RecapLine, SessionSummary, project_key
+from claude_chat.terminal.commands import message_text, parse_command, registry
+from claude_chat.terminal.plain_view import PlainTurnView
+from claude_chat.terminal.turn import run_turn
 from tests.fake_api import (
     FakeAnthropicAPI,
     HTTPError,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_chat import journal
-from claude_chat.chat import run_turn
-from claude_chat.config import ChatConfig
-from claude_chat.engine import ChatEngine
-from claude_chat.journal import Journal
-from claude_chat.plain_view import PlainTurnView
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.stats import SessionStats
+from claude_chat.store import journal
+from claude_chat.store.journal import Journal
+from claude_chat.terminal.plain_view import PlainTurnView
+from claude_chat.terminal.turn import run_turn
 from tests import fake_transport as fake
 from tests.fake_api import FakeAnthropicAPI
 from tests.terminal import piped_chat, processes_with_env
@@ -83,7 +83,7 @@ def test_what_streamed_before_claude_chat_was_killed_is_in_the_journal(
 
 
 def test_a_secret_cut_over_several_deltas_never_reaches_the_journal(tmp_path: Path) -> None:
-    from claude_chat.events import TextDelta, TurnResult
+    from claude_chat.engine.events import TextDelta, TurnResult
 
     secret = "fake-key-split-over-deltas-0003"
     book = Journal(tmp_path, {"ANTHROPIC_API_KEY": secret})

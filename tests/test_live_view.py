@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from claude_chat.events import (
+from claude_chat.engine.events import (
     Event,
     TextDelta,
     ThinkingDelta,
@@ -20,8 +20,8 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
-from claude_chat.live_view import LiveTurnView
-from claude_chat.stats import SessionStats
+from claude_chat.engine.stats import SessionStats
+from claude_chat.terminal.live_view import LiveTurnView
 from tests.screens import visible_lines
 
 WIDTH, HEIGHT = 90, 40
@@ -315,7 +315,7 @@ def test_varied_markdown_in_any_chunking_leaves_what_rich_prints(
 def test_the_region_shrinking_to_a_prefix_of_itself_leaves_nothing_behind() -> None:
     from rich.segment import Segment
 
-    from claude_chat.live_region import LiveRegion
+    from claude_chat.terminal.live_region import LiveRegion
 
     out = io.StringIO()
     region = LiveRegion(console(out))

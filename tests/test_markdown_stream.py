@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_chat.markdown_stream import MarkdownStream
+from claude_chat.terminal.markdown_stream import MarkdownStream
 
 DOC = """# Title
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-from claude_chat.config import ChatConfig
-from claude_chat.engine import ChatEngine
-from claude_chat.piped import PipedChat, clean_line
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.terminal.piped import PipedChat, clean_line
 from tests import fake_transport as fake
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_chat.config import ChatConfig
-from claude_chat.engine import ChatEngine
-from claude_chat.events import Event, TextDelta, ThinkingDelta, TurnResult
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.events import Event, TextDelta, ThinkingDelta, TurnResult
 from tests.fake_api import FakeAnthropicAPI
 from tests.terminal import processes_with_env
 

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from claude_chat import sessions
-from claude_chat.commands import TORN_WARNING, relative_time, session_table
-from claude_chat.sessions import (
+from claude_chat.store import sessions
+from claude_chat.store.sessions import (
     AmbiguousSessionError,
     SessionNotFoundError,
     SessionSummary,
@@ -30,6 +29,7 @@ from claude_chat.sessions import (
     project_key,
     resolve,
 )
+from claude_chat.terminal.commands import TORN_WARNING, relative_time, session_table
 from tests.fake_api import FakeAnthropicAPI
 from tests.terminal import processes_with_env
 

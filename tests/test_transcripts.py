@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pytest
 
-from claude_chat.events import TurnResult, Usage
-from claude_chat.secrets import secrets_from
-from claude_chat.sessions import project_key
-from claude_chat.transcript import (
+from claude_chat.engine.events import TurnResult, Usage
+from claude_chat.engine.secrets import secrets_from
+from claude_chat.store.sessions import project_key
+from claude_chat.store.transcript import (
     FORMAT,
     RESULT_LIMIT,
     Item,
@@ -51,7 +51,7 @@ from claude_chat.transcript import (
     to_markdown,
     write_private,
 )
-from claude_chat.transcript_html import to_html
+from claude_chat.store.transcript_html import to_html
 from tests.fake_api import MARKDOWN_ANSWER, FakeAnthropicAPI
 from tests.terminal import Terminal, processes_with_env
 

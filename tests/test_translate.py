@@ -7,7 +7,7 @@ from pathlib import Path
 
 from claude_agent_sdk._internal.message_parser import parse_message
 
-from claude_chat.events import (
+from claude_chat.engine.events import (
     Event,
     SessionStarted,
     TextDelta,
@@ -16,7 +16,7 @@ from claude_chat.events import (
     ToolResult,
     TurnError,
 )
-from claude_chat.translate import Translator
+from claude_chat.engine.translate import Translator
 
 DATA = Path(__file__).parent / "data"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
-from claude_chat.config import ChatConfig, PermissionMode
-from claude_chat.errors import (
+from claude_chat.engine.config import ChatConfig, PermissionMode
+from claude_chat.engine.errors import (
     ChatError,
     CLINotFoundError,
     CLIStartError,
@@ -27,7 +27,7 @@ from claude_chat.errors import (
     EngineClosedError,
     TurnInProgressError,
 )
-from claude_chat.events import (
+from claude_chat.engine.events import (
     Event,
     PermissionDecision,
     PermissionDenied,
@@ -150,7 +150,7 @@ class ChatEngine:
         # the prompt responsive while it loads. This is the only code that leaves the loop.
         loop = asyncio.get_running_loop()
         translate = await loop.run_in_executor(
-            None, importlib.import_module, "claude_chat.translate"
+            None, importlib.import_module, "claude_chat.engine.translate"
         )
         sdk = importlib.import_module("claude_agent_sdk")
         self._translate = translate

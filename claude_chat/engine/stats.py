@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from claude_chat.events import TurnResult
+from claude_chat.engine.events import TurnResult
 
 
 @dataclass

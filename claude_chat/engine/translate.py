@@ -21,7 +21,7 @@ from claude_agent_sdk import (
     UserMessage,
 )
 
-from claude_chat.events import (
+from claude_chat.engine.events import (
     ErrorKind,
     Event,
     Retrying,

@@ -19,8 +19,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from claude_chat.config import private_file
-from claude_chat.events import (
+from claude_chat.engine.config import private_file
+from claude_chat.engine.events import (
     Event,
     PermissionDenied,
     TextDelta,
@@ -30,7 +30,7 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
-from claude_chat.secrets import Redactor
+from claude_chat.engine.secrets import Redactor
 
 
 class Journal:

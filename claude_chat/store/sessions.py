@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_chat.config import private_file
-from claude_chat.errors import ChatError
+from claude_chat.engine.config import private_file
+from claude_chat.engine.errors import ChatError
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claude_chat import __version__
-from claude_chat.describe import tool_call_summary
-from claude_chat.errors import ChatError
-from claude_chat.events import ToolCall, TurnResult
-from claude_chat.secrets import Redactor
-from claude_chat.sessions import INTERRUPTED, NOT_A_PROMPT
+from claude_chat.engine.errors import ChatError
+from claude_chat.engine.events import ToolCall, TurnResult
+from claude_chat.engine.secrets import Redactor
+from claude_chat.engine.text import tool_call_summary
+from claude_chat.store.sessions import INTERRUPTED, NOT_A_PROMPT
 
 FORMAT = "claude-chat-transcript/1"
 # Tool results above this many bytes are cut, with a note of how much.
@@ -115,7 +115,7 @@ def from_session(
     scrub = Redactor(secrets)
     from claude_agent_sdk import get_session_messages
 
-    from claude_chat.sessions import find_session_file
+    from claude_chat.store.sessions import find_session_file
 
     path = find_session_file(session_id)
     if path is None:
@@ -436,7 +436,7 @@ def render_as(transcript: Transcript, fmt: str) -> str:
     if fmt == "json":
         return to_json(transcript)
     if fmt == "html":
-        from claude_chat.transcript_html import to_html
+        from claude_chat.store.transcript_html import to_html
 
         return to_html(transcript)
     return to_markdown(transcript)

@@ -18,7 +18,14 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from claude_chat.transcript import Item, Transcript, Turn, tool_title, truncation_note, turn_meta
+from claude_chat.store.transcript import (
+    Item,
+    Transcript,
+    Turn,
+    tool_title,
+    truncation_note,
+    turn_meta,
+)
 
 _CSS = """
 :root { color-scheme: light dark; --fg: #1f2328; --bg: #ffffff; --muted: #59636e;

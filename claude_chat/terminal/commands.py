@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from claude_chat import sessions, transcript
-from claude_chat.config import PERMISSION_MODES, THINKING_DISPLAYS, ThinkingDisplay, data_dir
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import CommandError
-from claude_chat.secrets import secrets_from
-from claude_chat.sessions import RecapLine, SessionSummary
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import PERMISSION_MODES, THINKING_DISPLAYS, ThinkingDisplay, data_dir
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import CommandError
+from claude_chat.engine.secrets import secrets_from
+from claude_chat.engine.stats import SessionStats
+from claude_chat.store import sessions, transcript
+from claude_chat.store.sessions import RecapLine, SessionSummary
 
 T = TypeVar("T")
 TABLE_ROWS = 30

@@ -3,29 +3,10 @@ the footer of a turn. Shared by the live and plain views, recaps and transcripts
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from claude_chat.events import PermissionRequest, ToolCall, ToolResult, TurnError, TurnResult
-from claude_chat.sessions import RecapLine
-from claude_chat.stats import SessionStats
-
-# The argument that says what a tool call does, by tool.
-_ESSENTIAL_ARGUMENT = {
-    "Bash": "command",
-    "Read": "file_path",
-    "Write": "file_path",
-    "Edit": "file_path",
-    "MultiEdit": "file_path",
-    "NotebookEdit": "notebook_path",
-    "Grep": "pattern",
-    "Glob": "pattern",
-    "WebFetch": "url",
-    "WebSearch": "query",
-    "Task": "description",
-    "Agent": "description",
-    "Skill": "skill",
-}
+from claude_chat.engine.events import PermissionRequest, ToolCall, ToolResult, TurnError, TurnResult
+from claude_chat.engine.stats import SessionStats
+from claude_chat.engine.text import one_line, tool_call_summary
+from claude_chat.store.sessions import RecapLine
 
 _ERROR_HINTS = {
     "auth": "log in with `claude /login` (Claude Code's own login) or set ANTHROPIC_API_KEY",
@@ -44,36 +25,6 @@ _STATUS_HINTS = {
     500: "the API failed: send again",
     529: "the API is overloaded: wait a moment and send again",
 }
-
-
-def one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def compact_json(value: object, limit: int) -> str:
-    return one_line(json.dumps(value, ensure_ascii=False, default=str), limit)
-
-
-def tool_call_summary(call: ToolCall, width: int = 100) -> str:
-    """``Tool(essential argument)``: the command, path, pattern or url; MCP tools as
-    ``server · tool(compact JSON)``; anything else with its input as compact JSON."""
-    name, arguments = call.name, call.input
-    if name.startswith("mcp__"):
-        _, server, tool = ([*name.split("__", 2), "", ""])[:3]
-        return f"{server} · {tool}({compact_json(arguments, max(width - len(name), 20))})"
-    key = _ESSENTIAL_ARGUMENT.get(name)
-    argument: Any = arguments.get(key) if key else None
-    if not argument:
-        return f"{name}({compact_json(arguments, width)})"
-    shown = one_line(str(argument), width)
-    if name == "Read" and ("offset" in arguments or "limit" in arguments):
-        start = int(arguments.get("offset") or 1)
-        end = f"{start + int(arguments['limit']) - 1}" if arguments.get("limit") else ""
-        shown += f":{start}-{end}"
-    elif name in ("Grep", "Glob") and arguments.get("path"):
-        shown += f" in {one_line(str(arguments['path']), width // 2)}"
-    return f"{name}({shown})"
 
 
 # How many lines of a tool's output or diff are shown at each end before folding.

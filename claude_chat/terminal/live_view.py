@@ -17,9 +17,8 @@ from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.text import Text
 
-from claude_chat import describe, render
-from claude_chat.config import ThinkingDisplay
-from claude_chat.events import (
+from claude_chat.engine.config import ThinkingDisplay
+from claude_chat.engine.events import (
     Event,
     PermissionDenied,
     Retrying,
@@ -30,9 +29,10 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
-from claude_chat.live_region import LiveRegion
-from claude_chat.markdown_stream import MarkdownStream
-from claude_chat.stats import SessionStats
+from claude_chat.engine.stats import SessionStats
+from claude_chat.terminal import describe, render
+from claude_chat.terminal.live_region import LiveRegion
+from claude_chat.terminal.markdown_stream import MarkdownStream
 
 FPS = 20
 # With nothing arriving, frames only move the spinner and elapsed time.

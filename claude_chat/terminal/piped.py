@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 from typing import BinaryIO, TextIO
 
-from claude_chat.chat import log_internal_error, open_journal, run_turn
-from claude_chat.commands import message_text, parse_command, registry
-from claude_chat.config import ChatConfig
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import ChatError, CommandError
-from claude_chat.plain_view import PlainTurnView
-from claude_chat.sessions import RecapLine, SessionSummary
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import ChatError, CommandError
+from claude_chat.engine.stats import SessionStats
+from claude_chat.store.sessions import RecapLine, SessionSummary
+from claude_chat.terminal.commands import message_text, parse_command, registry
+from claude_chat.terminal.plain_view import PlainTurnView
+from claude_chat.terminal.turn import log_internal_error, open_journal, run_turn
 
 
 def clean_line(raw: bytes) -> str:

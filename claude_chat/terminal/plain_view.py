@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from claude_chat import describe
-from claude_chat.events import (
+from claude_chat.engine.events import (
     Event,
     PermissionDenied,
     Retrying,
@@ -19,7 +18,9 @@ from claude_chat.events import (
     TurnError,
     TurnResult,
 )
-from claude_chat.stats import SessionStats
+from claude_chat.engine.stats import SessionStats
+from claude_chat.engine.text import tool_call_summary
+from claude_chat.terminal import describe
 
 
 class PlainTurnView:
@@ -53,7 +54,7 @@ class PlainTurnView:
         elif isinstance(event, ToolCall):
             self._calls[event.tool_use_id] = event
             indent = "  │ " if event.parent_tool_use_id else ""
-            self._meta(indent + "⏺ " + describe.tool_call_summary(event, self.width))
+            self._meta(indent + "⏺ " + tool_call_summary(event, self.width))
         elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
             call = self._calls.pop(event.tool_use_id, None)
             indent = "  │ " if event.parent_tool_use_id else ""

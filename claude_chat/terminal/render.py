@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from claude_chat.describe import footer_text, tool_call_summary, tool_result_lines
-from claude_chat.events import ToolCall, ToolResult, TurnResult
-from claude_chat.stats import SessionStats
+from claude_chat.engine.events import ToolCall, ToolResult, TurnResult
+from claude_chat.engine.stats import SessionStats
+from claude_chat.engine.text import tool_call_summary
+from claude_chat.terminal.describe import footer_text, tool_result_lines
 
 if TYPE_CHECKING:
     from rich.table import Table

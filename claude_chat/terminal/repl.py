@@ -25,15 +25,15 @@ from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
 from prompt_toolkit.keys import Keys
 
 from claude_chat import __version__
-from claude_chat.chat import TurnView, log_internal_error, open_journal, run_turn
-from claude_chat.commands import registry
-from claude_chat.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
-from claude_chat.engine import ChatEngine
-from claude_chat.errors import ChatError
-from claude_chat.events import PermissionDecision, PermissionRequest
-from claude_chat.keys import KEY_HELP, prompt_key_bindings
-from claude_chat.sessions import RecapLine, SessionSummary
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.errors import ChatError
+from claude_chat.engine.events import PermissionDecision, PermissionRequest
+from claude_chat.engine.stats import SessionStats
+from claude_chat.store.sessions import RecapLine, SessionSummary
+from claude_chat.terminal.commands import registry
+from claude_chat.terminal.keys import KEY_HELP, prompt_key_bindings
+from claude_chat.terminal.turn import TurnView, log_internal_error, open_journal, run_turn
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -174,7 +174,7 @@ class Repl:
         return self.exit_code
 
     async def _handle(self, line: str) -> None:
-        from claude_chat.commands import message_text, parse_command
+        from claude_chat.terminal.commands import message_text, parse_command
 
         try:
             if parse_command(line) is not None:
@@ -231,7 +231,7 @@ class Repl:
             return await self._ask_permission_now(request)
 
     async def _ask_permission_now(self, request: PermissionRequest) -> PermissionDecision:
-        from claude_chat.describe import permission_lines
+        from claude_chat.terminal.describe import permission_lines
 
         view = self._active_view
         if view is not None:
@@ -260,7 +260,7 @@ class Repl:
             self.engine.warm_spare()
 
     async def _recap_at_start(self, session_id: str) -> None:
-        from claude_chat.sessions import recap
+        from claude_chat.store.sessions import recap
 
         try:
             lines = await asyncio.get_running_loop().run_in_executor(None, recap, session_id)
@@ -272,8 +272,8 @@ class Repl:
             self.show_recap(lines)
 
     def _view(self) -> TurnView:
-        from claude_chat.live_view import LiveTurnView
-        from claude_chat.plain_view import PlainTurnView
+        from claude_chat.terminal.live_view import LiveTurnView
+        from claude_chat.terminal.plain_view import PlainTurnView
 
         if (
             self.console.is_terminal
@@ -309,7 +309,7 @@ class Repl:
             loop.call_soon(self.engine.start)
             # The answer view's modules (rich's markdown, markdown-it) load meanwhile, not
             # between Enter and sending the first message.
-            loop.run_in_executor(None, importlib.import_module, "claude_chat.live_view")
+            loop.run_in_executor(None, importlib.import_module, "claude_chat.terminal.live_view")
 
     # -- prompt decoration ---------------------------------------------------------------
 
@@ -352,12 +352,12 @@ class Repl:
         self._print_line(text)
 
     def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        from claude_chat.render import table
+        from claude_chat.terminal.render import table
 
         self.console.print(table(headers, rows))
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
-        from claude_chat.describe import recap_line
+        from claude_chat.terminal.describe import recap_line
 
         for line in lines:
             self._print_line(recap_line(line, self.console.width), "dim")

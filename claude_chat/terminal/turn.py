@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from claude_chat.config import ChatConfig, data_dir
-from claude_chat.engine import ChatEngine
-from claude_chat.events import Event, TurnResult
-from claude_chat.journal import Journal
-from claude_chat.stats import SessionStats
+from claude_chat.engine.config import ChatConfig, data_dir
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.events import Event, TurnResult
+from claude_chat.engine.stats import SessionStats
+from claude_chat.store.journal import Journal
 
 
 class TurnView(Protocol):
@@ -65,7 +65,7 @@ def open_journal(config: ChatConfig) -> Journal:
     """The journal in the user data dir, keeping out the values of credentials."""
     import os
 
-    from claude_chat.secrets import secrets_from
+    from claude_chat.engine.secrets import secrets_from
 
     return Journal(data_dir() / "journal", secrets_from({**os.environ, **config.cli_environment()}))
 
@@ -76,7 +76,7 @@ def log_internal_error(exc: BaseException) -> None:
     import os
     import traceback
 
-    from claude_chat.config import private_file
+    from claude_chat.engine.config import private_file
 
     with contextlib.suppress(OSError):
         path = private_file(data_dir() / "errors.log")
