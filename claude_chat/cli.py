@@ -278,14 +278,14 @@ def export_command(
     output = Path(output_text) if output_text is not None else None
     from claude_chat.engine.errors import ChatError
     from claude_chat.engine.secrets import secrets_from
-    from claude_chat.store import sessions, transcript
+    from claude_chat.store import export, sessions, transcript
 
     try:
         if not sessions.is_session_id(session):
             raise sessions.SessionNotFoundError(session[:60], "not a session id (a UUID):")
-        if fmt is not None and fmt not in transcript.FORMATS:
+        if fmt is not None and fmt not in export.FORMATS:
             raise ChatError(f"--format must be md, json or html, not {fmt!r}")
-        chosen = fmt or (transcript.format_of(output) if output else "md")
+        chosen = fmt or (export.format_of(output) if output else "md")
         path = sessions.find_session_file(session)
         summary = sessions.summarize(path) if path else None
         chat = transcript.from_session(
@@ -295,11 +295,11 @@ def export_command(
         )
         if last is not None:
             chat = chat.last(last)
-        text = transcript.render_as(chat, chosen)
+        text = export.render_as(chat, chosen)
         if output is None:
             sys.stdout.write(text)
             return
-        written = transcript.write_private(output, text, force)
+        written = export.write_private(output, text, force)
     except ChatError as exc:
         raise _fail(str(exc)) from None
     sys.stderr.write(f"wrote {len(chat.turns)} turns to {written}\n")

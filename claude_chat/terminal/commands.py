@@ -21,7 +21,7 @@ from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import CommandError
 from claude_chat.engine.secrets import secrets_from
 from claude_chat.engine.stats import SessionStats
-from claude_chat.store import sessions, transcript
+from claude_chat.store import export, sessions, transcript
 from claude_chat.store.sessions import RecapLine, SessionSummary
 
 T = TypeVar("T")
@@ -411,10 +411,10 @@ async def _save(ctx: CommandContext, args: str) -> None:
     if path is None:
         folder = data_dir() / "transcripts"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = transcript.default_path(folder, chat)
-    fmt = transcript.format_of(path)
-    text = transcript.render_as(chat, fmt)
-    written = await _in_worker(transcript.write_private, path, text, force)
+        path = export.default_path(folder, chat)
+    fmt = export.format_of(path)
+    text = export.render_as(chat, fmt)
+    written = await _in_worker(export.write_private, path, text, force)
     turns = len(chat.turns)
     ctx.say(f"saved {turns} turn{'s' if turns != 1 else ''} to {written.resolve()}")
 
