@@ -12,7 +12,7 @@ import contextlib
 import importlib
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -304,8 +304,13 @@ class ChatEngine:
     def busy(self) -> bool:
         return self._turn is not None
 
-    async def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
+    async def send(
+        self, text: str, sent_at: float | None = None, blocks: Sequence[dict[str, Any]] = ()
+    ) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
+
+        ``blocks``: content blocks of the Messages API (``{"type": "image", ...}``, more text)
+        sent after ``text`` in the same message, as Claude Code itself attaches files.
 
         The turn's times count from ``sent_at`` (``time.monotonic()``), when the user sent the
         message, if that was before this call (a later one counts as now). A caller that stops
@@ -331,7 +336,7 @@ class ChatEngine:
             self._set_state("running")
             turn.started = time.monotonic()
             try:
-                await client.query(text)
+                await client.query(_user_message(text, blocks) if blocks else text)
             except Exception as exc:  # the process died since the last turn, unnoticed yet
                 await self._process_lost(
                     f"Claude Code stopped before the message reached it: {exc}"
@@ -568,6 +573,18 @@ class ChatEngine:
     def _notify(self) -> None:
         if self._on_change is not None:
             self._on_change()
+
+
+async def _user_message(
+    text: str, blocks: Sequence[dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    """One user message made of content blocks, in the form ``client.query`` streams."""
+    content = [{"type": "text", "text": text}, *blocks]
+    yield {
+        "type": "user",
+        "message": {"role": "user", "content": content},
+        "parent_tool_use_id": None,
+    }
 
 
 async def _discard(spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]]) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from claude_chat.engine.config import ChatConfig, data_dir
 from claude_chat.engine.engine import ChatEngine
@@ -35,15 +36,16 @@ async def run_turn(
     stats: SessionStats,
     journal: Journal | None = None,
     sent_at: float | None = None,
+    blocks: Sequence[dict[str, Any]] = (),
 ) -> TurnResult:
     """Send ``text`` and show its events; ``ChatError`` (no CLI, say) propagates, view closed.
     Every event is journaled as it arrives, before it is drawn. ``sent_at``: as for
-    ``ChatEngine.send``."""
+    ``ChatEngine.send``; ``blocks`` go with ``text`` in the same message."""
     if journal is not None:
         journal.begin(engine.session_id, text)
     view.start()
     try:
-        async for event in engine.send(text, sent_at):
+        async for event in engine.send(text, sent_at, blocks):
             if isinstance(event, TurnResult):
                 stats.record(event)
                 if journal is not None:
