@@ -9,7 +9,6 @@ import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from rich.markdown import Markdown
 
 from claude_chat.engine.events import (
     Event,
@@ -21,6 +20,7 @@ from claude_chat.engine.events import (
     TurnResult,
 )
 from claude_chat.engine.stats import SessionStats
+from claude_chat.terminal.answer_markdown import AnswerMarkdown
 from claude_chat.terminal.live_view import LiveTurnView
 from tests.screens import visible_lines
 
@@ -62,7 +62,7 @@ def console(out: io.StringIO) -> Console:
 
 def whole(markdown: str) -> list[str]:
     out = io.StringIO()
-    console(out).print(Markdown(markdown))
+    console(out).print(AnswerMarkdown(markdown))
     return visible_lines(out.getvalue(), WIDTH, HEIGHT)
 
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterable
 
 from rich.console import Console, ConsoleOptions
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.text import Text
 
@@ -31,6 +30,7 @@ from claude_chat.engine.events import (
 )
 from claude_chat.engine.stats import SessionStats
 from claude_chat.terminal import describe, render
+from claude_chat.terminal.answer_markdown import AnswerMarkdown
 from claude_chat.terminal.live_region import LiveRegion
 from claude_chat.terminal.markdown_stream import MarkdownStream
 
@@ -216,7 +216,7 @@ class LiveTurnView:
             return self._body[1]
         lines: Lines = []
         if source.strip():
-            body = Text(source, style="dim italic") if open_thinking else Markdown(source)
+            body = Text(source, style="dim italic") if open_thinking else AnswerMarkdown(source)
             lines = self.console.render_lines(body, options, pad=False)[-rows:]
         self._body = (key, lines)
         return lines
@@ -227,7 +227,9 @@ class LiveTurnView:
             # a container (list, quote, table) always gets it from its own last child, even
             # first or after a rule, and brings it when rendered alone; any other block gets
             # it from the previous block, which wants one unless it is a rule.
-            lines = self.console.render_lines(Markdown(block), self.console.options)
+            lines = self.console.render_lines(
+                AnswerMarkdown(block), self.console.options, pad=False
+            )
             container = bool(lines) and _is_blank(lines[0])
             if not container and self._printed_blocks and not self._after_rule:
                 self._finished.append([])
