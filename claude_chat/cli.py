@@ -84,6 +84,19 @@ def chat(
         str,
         typer.Option("--thinking", help="Show thinking: full (dimmed), collapsed or hidden."),
     ] = "full",
+    no_notify: Annotated[
+        bool,
+        typer.Option(
+            "--no-notify", help="No bell or notification when a long answer ends unwatched."
+        ),
+    ] = False,
+    notify_after: Annotated[
+        float,
+        typer.Option(
+            "--notify-after",
+            help="Seconds an answer must take to notify when it ends unwatched (default 15).",
+        ),
+    ] = 15.0,
     version: Annotated[
         bool,
         typer.Option(
@@ -125,7 +138,7 @@ def chat(
         thinking=thinking,  # type: ignore[arg-type]  # checked above
     )
     _keep_library_logs_off_the_screen()
-    raise typer.Exit(asyncio.run(_run(config)))
+    raise typer.Exit(asyncio.run(_run(config, None if no_notify else notify_after)))
 
 
 def _is(path: Path, kind: str) -> bool:
@@ -324,7 +337,7 @@ def _keep_library_logs_off_the_screen() -> None:
     warnings.filterwarnings("ignore", module="claude_agent_sdk")
 
 
-async def _run(config: ChatConfig) -> int:
+async def _run(config: ChatConfig, notify_after_s: float | None) -> int:
     """The chat, ended cleanly by SIGTERM or SIGHUP too: the front's own clean-up runs (the
     Claude Code process is closed in bounded steps), then the exit status is 128 + signal."""
     import signal
@@ -341,7 +354,7 @@ async def _run(config: ChatConfig) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await _front(config)
+        return await _front(config, notify_after_s)
     except asyncio.CancelledError:
         if not received:
             raise
@@ -353,7 +366,7 @@ async def _run(config: ChatConfig) -> int:
     os._exit(128 + received[0])
 
 
-async def _front(config: ChatConfig) -> int:
+async def _front(config: ChatConfig, notify_after_s: float | None) -> int:
     if not sys.stdin.isatty():
         from claude_chat.terminal.piped import PipedChat
 
@@ -363,7 +376,7 @@ async def _front(config: ChatConfig) -> int:
 
     from claude_chat.terminal.repl import Repl
 
-    return await Repl(config, lambda: Console(highlight=False)).run()
+    return await Repl(config, lambda: Console(highlight=False), notify_after_s).run()
 
 
 def main() -> None:

@@ -309,7 +309,7 @@ def test_permission_yes_runs_the_tool_no_refuses_it(term: Terminal, project: Pat
     question = next(line for line in screen.splitlines() if line.startswith("? "))
     assert question.startswith(f"? Claude wants to run Bash(touch {str(allowed)[:40]}")
     assert not allowed.exists()
-    term.enter("y")
+    term.type("y")
     term.wait_for("Tool said:", timeout=30)
     assert allowed.exists()
     term.wait_for(lambda s: s.count("first token") == 1, timeout=30)
@@ -324,7 +324,7 @@ def test_permission_yes_runs_the_tool_no_refuses_it(term: Terminal, project: Pat
 
 def test_permission_always_stops_asking(term: Terminal, project: Path) -> None:
     ask_to_touch(term, project / "one")
-    term.enter("a")
+    term.type("a")
     term.wait_for(lambda s: s.count("first token") == 1, timeout=30)
     term.enter(f"TOOL touch {project / 'one'}")
     screen = term.wait_for(lambda s: s.count("first token") == 2, timeout=30)

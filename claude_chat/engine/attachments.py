@@ -56,7 +56,9 @@ class Attachment:
 
     def describe(self) -> str:
         what = f"{self.size} entries" if self.kind == "directory" else human_size(self.size)
-        return f"{self.path} ({what}{', ' + self.note if self.note else ''})"
+        # A pasted absolute path is long, and its name says which file it is.
+        name = Path(self.path).name if os.path.isabs(os.path.expanduser(self.path)) else self.path
+        return f"{name} ({what}{', ' + self.note if self.note else ''})"
 
 
 def mentions(text: str) -> list[str]:

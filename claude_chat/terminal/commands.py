@@ -63,6 +63,9 @@ class CommandContext(Protocol):
     def copy_to_clipboard(self, text: str) -> None:
         """Put ``text`` on the clipboard of the user's terminal; CommandError if there is none."""
 
+    async def edit_message(self, text: str) -> None:
+        """Open the user's editor on ``text``; what is saved becomes the next prompt's text."""
+
     def clear_screen(self) -> None: ...
 
     def request_exit(self) -> None: ...
@@ -183,6 +186,12 @@ async def _help(ctx: CommandContext, args: str) -> None:
 async def _exit(ctx: CommandContext, args: str) -> None:
     """Leave the chat (the Claude Code process is closed)."""
     ctx.request_exit()
+
+
+@registry.command("edit", args="[TEXT]")
+async def _edit(ctx: CommandContext, args: str) -> None:
+    """Write the next message in $VISUAL or $EDITOR (also Ctrl+G); saved, it waits in the prompt."""
+    await ctx.edit_message(args)
 
 
 @registry.command("clear")

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 
 KEY_HELP: list[tuple[str, str]] = []
 
 
-def prompt_key_bindings(on_idle_interrupt: Callable[[], None]) -> KeyBindings:
+@dataclass(frozen=True)
+class PromptActions:
+    """What the prompt's keys ask of the chat."""
+
+    idle_interrupt: Callable[[], None]
+    cycle_permission_mode: Callable[[], None]
+    edit: Callable[[KeyPressEvent], None]
+    # A focus report from the terminal (DEC mode 1004): its bytes.
+    focus: Callable[[KeyPressEvent], object]
+
+
+def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
     bindings = KeyBindings()
 
     def described(keys: str, handler: Callable[[KeyPressEvent], None]) -> None:
@@ -29,16 +42,37 @@ def prompt_key_bindings(on_idle_interrupt: Callable[[], None]) -> KeyBindings:
             buffer.append_to_history()
             buffer.reset()
         else:
-            on_idle_interrupt()
+            actions.idle_interrupt()
+
+    @bindings.add("s-tab")
+    def _cycle(event: KeyPressEvent) -> None:
+        """Permission mode: default → acceptEdits → plan → default (shown in the toolbar)."""
+        actions.cycle_permission_mode()
+
+    @bindings.add("c-g")
+    def _edit(event: KeyPressEvent) -> None:
+        """Edit the message in $VISUAL or $EDITOR; saving puts it back here."""
+        actions.edit(event)
+
+    @bindings.add(Keys.Ignore)
+    def _focus(event: KeyPressEvent) -> None:
+        actions.focus(event)
 
     KEY_HELP.clear()
     described("Alt+Enter, Esc Enter, Ctrl+J", _newline)
     described("Ctrl+C", _cancel)
+    described("Shift+Tab", _cycle)
+    described("Ctrl+G", _edit)
     KEY_HELP.extend(
         [
             ("Ctrl+C while answering", "Interrupt the answer; the session goes on."),
             ("Ctrl+R", "Search the history."),
-            ("Tab", "Complete a slash command."),
+            ("Tab", "Complete a slash command, or a path after @."),
+            ("@path", "Attach a file, a directory's listing or a picture to the message."),
+            (
+                "!command",
+                "Run a shell command; Claude gets it and its output with your next message.",
+            ),
             ("Ctrl+D", "Quit."),
         ]
     )

@@ -116,6 +116,9 @@ class PipedChat:
         width = max((len(name) for name, _ in pairs), default=0)
         self.say("\n".join(f"{name.ljust(width)}  {value}" for name, value in pairs))
 
+    async def edit_message(self, text: str) -> None:
+        raise CommandError("/edit needs a terminal")
+
     def clear_screen(self) -> None:
         pass
 

@@ -14,17 +14,21 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession, print_formatted_text
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.application import in_terminal
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, merge_completers
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import HTML, FormattedText
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+from prompt_toolkit.key_binding import KeyPressEvent
 from prompt_toolkit.keys import Keys
 
 from claude_chat import __version__
+from claude_chat.engine.attachments import ContentBlock, attachments_for, human_size, shell_context
 from claude_chat.engine.config import THINKING_DISPLAYS, ChatConfig, data_dir, private_file
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import ChatError
@@ -32,7 +36,9 @@ from claude_chat.engine.events import PermissionDecision, PermissionRequest
 from claude_chat.engine.stats import SessionStats
 from claude_chat.store.sessions import RecapLine, SessionSummary
 from claude_chat.terminal.commands import registry
-from claude_chat.terminal.keys import KEY_HELP, prompt_key_bindings
+from claude_chat.terminal.keys import KEY_HELP, PromptActions, prompt_key_bindings
+from claude_chat.terminal.notify import DEFAULT_AFTER_S, Notifier
+from claude_chat.terminal.path_completion import MentionCompleter
 from claude_chat.terminal.turn import TurnView, log_internal_error, open_journal, run_turn
 
 if TYPE_CHECKING:
@@ -70,33 +76,19 @@ class SlashCompleter(Completer):
 
 # How long the chat must be idle after an answer before a spare process is started for /new.
 _SPARE_AFTER_IDLE_S = 3.0
-_PERMISSION_PROMPT = FormattedText(
-    [("bold", "Allow? "), ("", "y once · a always (this session) · n deny [reason] › ")]
-)
-
-
-def parse_permission_answer(answer: str) -> PermissionDecision | None:
-    """``y`` once, ``a`` always, ``n [reason]`` deny (the reason goes to Claude); None when the
-    answer is none of these and the question must be asked again."""
-    words = answer.strip().split(maxsplit=1)
-    if not words:
-        return None
-    first = words[0].lower()
-    if first in ("y", "yes"):
-        return PermissionDecision("once")
-    if first in ("a", "always"):
-        return PermissionDecision("always")
-    if first in ("n", "no"):
-        reason = words[1] if len(words) > 1 else ""
-        message = "The user denied this tool call" + (f": {reason}" if reason else ".")
-        return PermissionDecision("deny", message)
-    return None
+# What Shift+Tab steps through, as in Claude Code.
+PERMISSION_CYCLE = ("default", "acceptEdits", "plan")
 
 
 class Repl:
     """The interactive front; also the ``CommandContext`` its commands talk to."""
 
-    def __init__(self, config: ChatConfig, make_console: Callable[[], Console]) -> None:
+    def __init__(
+        self,
+        config: ChatConfig,
+        make_console: Callable[[], Console],
+        notify_after_s: float | None = DEFAULT_AFTER_S,
+    ) -> None:
         # rich is imported on first use, not before the first prompt.
         self._make_console = make_console
         self._console: Console | None = None
@@ -113,12 +105,23 @@ class Repl:
         self._asking = asyncio.Lock()
         self._exiting = False
         self._hint = ""
+        # Shell commands run since the last message, for Claude with the next one.
+        self._shell_context: list[ContentBlock] = []
+        # What the next prompt starts with: a message given back to be fixed, an edit.
+        self._next_text = ""
+        self.notifier = Notifier(sys.stdout, notify_after_s)
         history = private_file(data_dir() / "history")
+        actions = PromptActions(
+            idle_interrupt=self._idle_ctrl_c,
+            cycle_permission_mode=self._cycle_permission_mode,
+            edit=self._edit_in_editor,
+            focus=lambda event: self.notifier.take(event.key_sequence[0]),
+        )
         self.session: PromptSession[str] = PromptSession(
             history=FileHistory(str(history)),
-            key_bindings=prompt_key_bindings(self._idle_ctrl_c),
+            key_bindings=prompt_key_bindings(actions),
             bottom_toolbar=self._toolbar,
-            completer=SlashCompleter(self.engine),
+            completer=merge_completers([SlashCompleter(self.engine), MentionCompleter(self._cwd)]),
             complete_while_typing=True,
             multiline=False,
             enable_open_in_editor=False,
@@ -150,11 +153,13 @@ class Repl:
         # for that prompt as typed, instead of being echoed and turned into a newline (or an
         # end of file) by the terminal's line editing.
         with self.session.input.raw_mode():
+            self.notifier.start()
             try:
                 while not self._exiting:
+                    default, self._next_text = self._next_text, ""
                     try:
                         line = await self.session.prompt_async(
-                            self._prompt, pre_run=self._after_paint
+                            self._prompt, pre_run=self._after_paint, default=default
                         )
                     except EOFError:
                         break
@@ -164,6 +169,7 @@ class Repl:
                     if line.strip():
                         await self._handle(line)
             finally:
+                self.notifier.stop()
                 self.journal.close()
                 await self.engine.close()
         if self.engine.session_id:
@@ -177,7 +183,9 @@ class Repl:
         from claude_chat.terminal.commands import message_text, parse_command
 
         try:
-            if parse_command(line) is not None:
+            if line.startswith("!"):
+                await self._shell(line[1:].strip())
+            elif parse_command(line) is not None:
                 await registry.run(self, line)
             else:
                 await self._turn(message_text(line))
@@ -197,11 +205,16 @@ class Repl:
         # (its modules may still be loading in the background), and the user waits for it too.
         sent_at = time.monotonic()
         self.last_message = text
+        blocks = await self._blocks_for(text)
+        if blocks is None:
+            return
         view = self._view()
         interrupting: list[asyncio.Task[None]] = []
 
         def on_key() -> None:
             for key in self.session.input.read_keys():
+                if self.notifier.take(key):
+                    continue
                 if key.key == Keys.ControlC and not interrupting:
                     view.set_status("interrupting")
                     interrupting.append(asyncio.ensure_future(self.engine.interrupt()))
@@ -213,14 +226,129 @@ class Repl:
         self._active_view = view
         try:
             with self._raw_keys(on_key):
-                await run_turn(self.engine, text, view, self.stats, self.journal, sent_at)
+                result = await run_turn(
+                    self.engine, text, view, self.stats, self.journal, sent_at, blocks
+                )
         finally:
             self._active_view = None
+        self.notifier.answer_ended(result.duration_s, "Claude has answered")
         for task in interrupting:
             await task
         # Someone who chats may well start another conversation: have its process ready,
         # but only once the chat is idle, so that it does not slow the next answer.
         asyncio.get_running_loop().call_later(_SPARE_AFTER_IDLE_S, self._warm_spare_if_idle)
+
+    async def _blocks_for(self, text: str) -> list[ContentBlock] | None:
+        """What goes with ``text``: the files it mentions, then the shell commands run since
+        the last message; None when a mentioned file cannot go (said in one line, and the
+        message is back in the prompt to be fixed)."""
+        from claude_chat.engine.attachments import AttachmentError
+
+        try:
+            attached = await attachments_for(text, self._cwd())
+        except AttachmentError as exc:
+            self._print_line(f"✗ {exc}", "red")
+            self._next_text = text
+            return None
+        described = [a.describe() for a in attached]
+        if self._shell_context:
+            size = sum(len(b["text"].encode()) for b in self._shell_context)
+            count = len(self._shell_context)
+            described.append(f"{count} shell command{'s' * (count > 1)} ({human_size(size)})")
+        if described:
+            self._print_line("  ⎿ with " + " · ".join(described), "dim")
+        blocks = [a.block for a in attached] + self._shell_context
+        self._shell_context = []
+        return blocks
+
+    def _cwd(self) -> Path:
+        return Path(self.engine.cwd or self.engine.config.cwd or os.getcwd())
+
+    async def _shell(self, command: str) -> None:
+        """``!command``: its output as it comes, Ctrl+C stops it; it goes to Claude with the
+        next message."""
+        from claude_chat.terminal.shell import ShellCommand
+
+        if not command:
+            self._print_line("! runs a shell command: !git status", "dim")
+            return
+        shell = ShellCommand(command, self._cwd())
+        out = self.console.file
+        ended_with_newline = [True]
+
+        def show(text: str) -> None:
+            if text:
+                out.write(text)
+                out.flush()
+                ended_with_newline[0] = text.endswith("\n")
+
+        def on_key() -> None:
+            for key in self.session.input.read_keys():
+                if self.notifier.take(key):
+                    continue
+                if key.key == Keys.ControlC:
+                    shell.stop()
+                elif key.key != Keys.CPRResponse:
+                    store_typeahead(self.session.input, [key])
+
+        try:
+            with self._raw_keys(on_key):
+                run = await shell.run(show)
+        except OSError as exc:
+            self._print_line(f"✗ cannot run {command[:40]}: {exc.strerror or exc}", "red")
+            return
+        if not ended_with_newline[0]:
+            out.write("\n")
+        if run.status is None:
+            self._print_line("⏹ stopped", "yellow")
+        else:
+            self._print_line(f"exit status {run.status}", "dim" if run.status == 0 else "red")
+        self._shell_context.append(shell_context(run.command, run.output, run.status))
+
+    def _cycle_permission_mode(self) -> None:
+        mode = self.engine.permission_mode
+        index = PERMISSION_CYCLE.index(mode) if mode in PERMISSION_CYCLE else -1
+        target = PERMISSION_CYCLE[(index + 1) % len(PERMISSION_CYCLE)]
+
+        async def switch() -> None:
+            try:
+                await self.engine.set_permission_mode(target)  # type: ignore[arg-type]
+            except ChatError as exc:
+                self._hint = str(exc)
+            self._invalidate()
+
+        self.session.app.create_background_task(switch())
+
+    def _edit_in_editor(self, event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+
+        async def edit() -> None:
+            text = await self._edited(buffer.text)
+            if text is not None:
+                buffer.text = text
+                buffer.cursor_position = len(text)
+
+        event.app.create_background_task(edit())
+
+    async def _edited(self, text: str) -> str | None:
+        """``text`` through the user's editor, with the terminal handed over meanwhile."""
+        from claude_chat.terminal import editor
+
+        try:
+            async with in_terminal():
+                edited = await editor.edit(text)
+        except ChatError as exc:
+            self._hint = str(exc)
+            return None
+        finally:
+            # An editor that reports focus itself turns the reports off as it leaves.
+            self.notifier.start()
+        return edited
+
+    async def edit_message(self, text: str) -> None:
+        edited = await self._edited(text)
+        if edited is not None:
+            self._next_text = edited
 
     async def _ask_permission(self, request: PermissionRequest) -> PermissionDecision:
         """Claude Code asks whether a tool call may run: show it and ask, with the answer
@@ -232,24 +360,26 @@ class Repl:
 
     async def _ask_permission_now(self, request: PermissionRequest) -> PermissionDecision:
         from claude_chat.terminal.describe import permission_lines
+        from claude_chat.terminal.permission_prompt import ask_decision
 
         view = self._active_view
         if view is not None:
             view.pause()
-        typed_ahead = get_typeahead(self.session.input)
+        # Keys already typed, read or not, belong to the next message: a "y" in it must not
+        # answer a question that showed up while it was being typed.
+        source = self.session.input
+        typed_ahead = [
+            *get_typeahead(source),
+            *(k for k in source.read_keys() if not self.notifier.take(k)),
+        ]
         try:
             for line, style in permission_lines(request, self.console.width):
                 self._print_line(line, style)
-            while True:
-                try:
-                    answer = await PromptSession[str]().prompt_async(_PERMISSION_PROMPT)
-                except (KeyboardInterrupt, EOFError):
-                    self._print_line("⏹ denied, and the answer is interrupted", "yellow")
-                    return PermissionDecision("deny", "The user interrupted.", interrupt=True)
-                decision = parse_permission_answer(answer)
-                if decision is not None:
-                    return decision
-                self._print_line("answer y (once), a (always) or n (n REASON tells Claude why)")
+            try:
+                return await ask_decision()
+            except (KeyboardInterrupt, EOFError):
+                self._print_line("⏹ denied, and the answer is interrupted", "yellow")
+                return PermissionDecision("deny", "The user interrupted.", interrupt=True)
         finally:
             store_typeahead(self.session.input, typed_ahead)
             if view is not None:
