@@ -40,7 +40,8 @@ def term(api: FakeAnthropicAPI, project: Path, isolated: Path) -> Iterator[Termi
 
 
 def prompt_line(term: Terminal) -> str:
-    return next(line for line in reversed(term.display().splitlines()) if line.startswith(PROMPT))
+    rows = reversed(term.display().splitlines())
+    return next((line for line in rows if line.startswith(PROMPT)), "")
 
 
 def last_user_content(api: FakeAnthropicAPI) -> list[dict[str, object]]:

@@ -176,7 +176,7 @@ def test_a_resize_while_streaming_leaves_no_duplicated_lines(term: Terminal) -> 
     term.enter("LONG 6")
     term.wait_for("Paragraph 2:", timeout=30)
     term.resize(40, 70)
-    screen = term.wait_for(lambda s: s.count(PROMPT) == 2, timeout=60)
+    screen = term.wait_for(lambda s: ready(s) and "Paragraph 6" in s, timeout=60)
     for i in range(1, 7):
         assert screen.count(f"Paragraph {i}:") == 1, screen
     assert "Ctrl+C to interrupt" not in screen
@@ -229,8 +229,8 @@ def test_sessions_table_resume_with_a_recap_and_delete(
         assert re.search(r"1\*\s+[0-9a-f]{8}\s+another topic\s+just now\s+1", screen), screen
         assert re.search(r"2\s+[0-9a-f]{8}\s+Birds\s+just now\s+1", screen), screen
         first.enter("/resume 2")
-        screen = first.wait_for("you › remember the word pelican", timeout=60)
-        assert "claude › Echo: remember the word pelican" in screen
+        screen = first.wait_for("claude › Echo: remember the word pelican", timeout=60)
+        assert "you › remember the word pelican" in screen
         first.enter("RECALL")
         screen = first.wait_for("(end)", timeout=30)
         assert "You said before: [remember the word pelican] (end)" in screen

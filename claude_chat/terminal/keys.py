@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from prompt_toolkit.application import get_app
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 
@@ -20,6 +22,10 @@ class PromptActions:
     edit: Callable[[KeyPressEvent], None]
     # A focus report from the terminal (DEC mode 1004): its bytes.
     focus: Callable[[KeyPressEvent], object]
+    # Whether Claude is answering (or a command runs): Enter then queues the message.
+    busy: Callable[[], bool] = lambda: False
+    # The messages queued, oldest first; the last one can be taken back.
+    queued: Callable[[], list[str]] = list
 
 
 def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
@@ -44,6 +50,24 @@ def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
         else:
             actions.idle_interrupt()
 
+    @bindings.add("enter", filter=Condition(actions.busy))
+    def _queue(event: KeyPressEvent) -> None:
+        """While Claude answers: queue the message; it is sent when the answer ends."""
+        # The line goes above the prompt as "queued: ...", not into the scrollback as sent.
+        event.app.erase_when_done = True
+        event.current_buffer.validate_and_handle()
+
+    @Condition
+    def can_take_back() -> bool:
+        return bool(actions.queued()) and not get_app().current_buffer.text
+
+    @bindings.add("up", filter=can_take_back)
+    def _up(event: KeyPressEvent) -> None:
+        """On an empty prompt while messages wait: take the last queued one back to edit."""
+        text = actions.queued().pop()
+        event.current_buffer.text = text
+        event.current_buffer.cursor_position = len(text)
+
     @bindings.add("s-tab")
     def _cycle(event: KeyPressEvent) -> None:
         """Permission mode: default → acceptEdits → plan → default (shown in the toolbar)."""
@@ -61,6 +85,8 @@ def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
     KEY_HELP.clear()
     described("Alt+Enter, Esc Enter, Ctrl+J", _newline)
     described("Ctrl+C", _cancel)
+    described("Enter while answering", _queue)
+    described("Up on an empty prompt", _up)
     described("Shift+Tab", _cycle)
     described("Ctrl+G", _edit)
     KEY_HELP.extend(

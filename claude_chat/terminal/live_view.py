@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
@@ -55,8 +55,11 @@ class LiveTurnView:
         stats: SessionStats,
         thinking: ThinkingDisplay,
         fps: int = FPS,
+        reserved_rows: Callable[[], int] = lambda: 0,
     ) -> None:
+        """``reserved_rows``: rows below the region that others draw (a prompt)."""
         self.console = console
+        self._reserved_rows = reserved_rows
         self.stats = stats
         self.thinking_display = thinking
         self.region = LiveRegion(console)
@@ -201,7 +204,7 @@ class LiveTurnView:
         if self.thinking_display == "collapsed" and self._thinking:
             status = render.collapsed_thinking(self._thinking_words, done=False) + "\n" + status
         status_lines = self.console.render_lines(status, options, pad=False)
-        rows = max(height - _HEADROOM - len(status_lines), 3)
+        rows = max(height - _HEADROOM - self._reserved_rows() - len(status_lines), 3)
         frame = self._open_body(options, rows) + status_lines
         self.region.update(self._finished, frame, width)
         self._finished = []

@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import PermissionDecision, PermissionRequest
 from claude_chat.engine.stats import SessionStats
 from claude_chat.store.sessions import RecapLine, SessionSummary
+from claude_chat.terminal.above_prompt import AbovePrompt, prompt_output
 from claude_chat.terminal.commands import registry
 from claude_chat.terminal.keys import KEY_HELP, PromptActions, prompt_key_bindings
 from claude_chat.terminal.notify import DEFAULT_AFTER_S, Notifier
@@ -78,6 +79,8 @@ class SlashCompleter(Completer):
 _SPARE_AFTER_IDLE_S = 3.0
 # What Shift+Tab steps through, as in Claude Code.
 PERMISSION_CYCLE = ("default", "acceptEdits", "plan")
+# Commands typed while Claude answers that run at once; the others wait in the queue.
+AT_ONCE = ("status", "help", "model")
 
 
 class Repl:
@@ -110,14 +113,24 @@ class Repl:
         # What the next prompt starts with: a message given back to be fixed, an edit.
         self._next_text = ""
         self.notifier = Notifier(sys.stdout, notify_after_s)
+        # While Claude answers (or a command runs) the prompt stays up: messages typed then
+        # wait here, and Ctrl+C on an empty prompt calls ``_stop``.
+        self._queue: list[str] = []
+        self._worker: asyncio.Task[None] | None = None
+        self._stop: Callable[[], None] | None = None
+        self._prompt_output = prompt_output(sys.stdout)
+        self._above = AbovePrompt(sys.stdout, self._prompt_output)
         history = private_file(data_dir() / "history")
         actions = PromptActions(
             idle_interrupt=self._idle_ctrl_c,
             cycle_permission_mode=self._cycle_permission_mode,
             edit=self._edit_in_editor,
             focus=lambda event: self.notifier.take(event.key_sequence[0]),
+            busy=lambda: self._worker is not None,
+            queued=lambda: self._queue,
         )
         self.session: PromptSession[str] = PromptSession(
+            output=self._prompt_output,
             history=FileHistory(str(history)),
             key_bindings=prompt_key_bindings(actions),
             bottom_toolbar=self._toolbar,
@@ -133,7 +146,15 @@ class Repl:
     def console(self) -> Console:
         if self._console is None:
             self._console = self._make_console()
+            self._console.file = self._above  # type: ignore[assignment]
         return self._console
+
+    @property
+    def _prompt_while_working(self) -> bool:
+        """Whether the prompt stays up while Claude answers: where the answer is drawn in
+        place (a plain terminal's answer is text as it comes, which cannot go above it)."""
+        console = self.console
+        return console.is_terminal and not console.is_dumb_terminal and not console.no_color
 
     async def run(self) -> int:
         print_formatted_text(
@@ -157,6 +178,9 @@ class Repl:
             try:
                 while not self._exiting:
                     default, self._next_text = self._next_text, ""
+                    app = self.session.app
+                    app.erase_when_done = False
+                    self._above.app = app
                     try:
                         line = await self.session.prompt_async(
                             self._prompt, pre_run=self._after_paint, default=default
@@ -165,10 +189,25 @@ class Repl:
                         break
                     except KeyboardInterrupt:
                         continue
+                    finally:
+                        self._above.app = None
                     self._hint = ""
-                    if line.strip():
+                    if not line.strip():
+                        continue
+                    if self._worker is not None:
+                        self._while_working(line)
+                    elif self._prompt_while_working:
+                        self._worker = asyncio.get_running_loop().create_task(self._work(line))
+                    else:
                         await self._handle(line)
+                # Ctrl+D while Claude answers: the chat ends once the answer has.
+                self._queue.clear()
+                if self._worker is not None:
+                    await asyncio.wait([self._worker])
             finally:
+                if self._worker is not None:
+                    self._worker.cancel()
+                    await asyncio.wait([self._worker])
                 self.notifier.stop()
                 self.journal.close()
                 await self.engine.close()
@@ -178,6 +217,42 @@ class Repl:
                 "dim",
             )
         return self.exit_code
+
+    def _while_working(self, line: str) -> None:
+        """A line entered while Claude answers: a command that only shows something runs at
+        once, anything else waits for its turn."""
+        from claude_chat.terminal.commands import parse_command
+
+        command = parse_command(line)
+        found = registry.lookup(command[0]) if command is not None else None
+        if found is not None and found.name in AT_ONCE:
+            task = asyncio.get_running_loop().create_task(self._handle(line))
+            task.add_done_callback(lambda _: None)
+        else:
+            self._queue.append(line)
+
+    async def _work(self, line: str) -> None:
+        """Handle ``line``, then what was queued meanwhile, in order, with the prompt up."""
+        # Rows kept empty below the prompt for a completion menu would be taken from the
+        # answer above it.
+        menu_rows, self.session.reserve_space_for_menu = self.session.reserve_space_for_menu, 0
+        try:
+            await self._handle(line)
+            while self._queue and not self._exiting:
+                line = self._queue.pop(0)
+                self._echo(line)
+                self._invalidate()
+                await self._handle(line)
+        finally:
+            self._worker = None
+            self.session.reserve_space_for_menu = menu_rows
+            self._above.settle()
+
+    def _echo(self, line: str) -> None:
+        """A queued line, now sent, as the prompt showed it when it was typed."""
+        from rich.text import Text
+
+        self.console.print(Text("❯ ", style="bold cyan") + Text(line))
 
     async def _handle(self, line: str) -> None:
         from claude_chat.terminal.commands import message_text, parse_command
@@ -223,9 +298,14 @@ class Repl:
                     # is replayed into the next prompt, as a shell does with typeahead.
                     store_typeahead(self.session.input, [key])
 
+        def interrupt() -> None:
+            if not interrupting:
+                view.set_status("interrupting")
+                interrupting.append(asyncio.ensure_future(self.engine.interrupt()))
+
         self._active_view = view
         try:
-            with self._raw_keys(on_key):
+            with self._keys_while_working(on_key, interrupt):
                 result = await run_turn(
                     self.engine, text, view, self.stats, self.journal, sent_at, blocks
                 )
@@ -248,7 +328,7 @@ class Repl:
             attached = await attachments_for(text, self._cwd())
         except AttachmentError as exc:
             self._print_line(f"✗ {exc}", "red")
-            self._next_text = text
+            self._into_prompt(text)
             return None
         described = [a.describe() for a in attached]
         if self._shell_context:
@@ -260,6 +340,14 @@ class Repl:
         blocks = [a.block for a in attached] + self._shell_context
         self._shell_context = []
         return blocks
+
+    @contextlib.asynccontextmanager
+    async def _whole_screen(self) -> AsyncIterator[None]:
+        """The prompt (if it is up) leaves the screen and the keyboard to a question or an
+        editor meanwhile, and comes back as it was."""
+        async with in_terminal():
+            with self._above.suspend():
+                yield
 
     def _cwd(self) -> Path:
         return Path(self.engine.cwd or self.engine.config.cwd or os.getcwd())
@@ -274,13 +362,16 @@ class Repl:
             return
         shell = ShellCommand(command, self._cwd())
         out = self.console.file
-        ended_with_newline = [True]
+        # Whole lines only: the prompt below is drawn again after each write, from the
+        # start of a row.
+        partial = [""]
 
         def show(text: str) -> None:
-            if text:
-                out.write(text)
+            lines = (partial[0] + text).split("\n")
+            partial[0] = lines.pop()
+            if lines:
+                out.write("\n".join(lines) + "\n")
                 out.flush()
-                ended_with_newline[0] = text.endswith("\n")
 
         def on_key() -> None:
             for key in self.session.input.read_keys():
@@ -292,13 +383,13 @@ class Repl:
                     store_typeahead(self.session.input, [key])
 
         try:
-            with self._raw_keys(on_key):
+            with self._keys_while_working(on_key, shell.stop):
                 run = await shell.run(show)
         except OSError as exc:
             self._print_line(f"✗ cannot run {command[:40]}: {exc.strerror or exc}", "red")
             return
-        if not ended_with_newline[0]:
-            out.write("\n")
+        if partial[0]:
+            out.write(partial[0] + "\n")
         if run.status is None:
             self._print_line("⏹ stopped", "yellow")
         else:
@@ -335,7 +426,7 @@ class Repl:
         from claude_chat.terminal import editor
 
         try:
-            async with in_terminal():
+            async with self._whole_screen():
                 edited = await editor.edit(text)
         except ChatError as exc:
             self._hint = str(exc)
@@ -348,7 +439,17 @@ class Repl:
     async def edit_message(self, text: str) -> None:
         edited = await self._edited(text)
         if edited is not None:
-            self._next_text = edited
+            self._into_prompt(edited)
+
+    def _into_prompt(self, text: str) -> None:
+        """``text`` in the prompt to be edited: the one on screen when it is up (and empty),
+        else the next one."""
+        buffer = self.session.default_buffer
+        if self.session.app.is_running and not buffer.text:
+            buffer.text = text
+            buffer.cursor_position = len(text)
+        else:
+            self._next_text = text
 
     async def _ask_permission(self, request: PermissionRequest) -> PermissionDecision:
         """Claude Code asks whether a tool call may run: show it and ask, with the answer
@@ -373,13 +474,14 @@ class Repl:
             *(k for k in source.read_keys() if not self.notifier.take(k)),
         ]
         try:
-            for line, style in permission_lines(request, self.console.width):
-                self._print_line(line, style)
-            try:
-                return await ask_decision()
-            except (KeyboardInterrupt, EOFError):
-                self._print_line("⏹ denied, and the answer is interrupted", "yellow")
-                return PermissionDecision("deny", "The user interrupted.", interrupt=True)
+            async with self._whole_screen():
+                for line, style in permission_lines(request, self.console.width):
+                    self._print_line(line, style)
+                try:
+                    return await ask_decision()
+                except (KeyboardInterrupt, EOFError):
+                    self._print_line("⏹ denied, and the answer is interrupted", "yellow")
+                    return PermissionDecision("deny", "The user interrupted.", interrupt=True)
         finally:
             store_typeahead(self.session.input, typed_ahead)
             if view is not None:
@@ -410,9 +512,26 @@ class Repl:
             and not self.console.is_dumb_terminal
             and not self.console.no_color
         ):
-            return LiveTurnView(self.console, self.stats, self.thinking)
+            reserved = self._above.prompt_height if self._worker is not None else (lambda: 0)
+            return LiveTurnView(self.console, self.stats, self.thinking, reserved_rows=reserved)
         out = sys.stdout
         return PlainTurnView(out, out, self.stats, self.console.width)
+
+    @contextlib.contextmanager
+    def _keys_while_working(
+        self, on_key: Callable[[], None], stop: Callable[[], None]
+    ) -> Iterator[None]:
+        """Keys while Claude answers or a command runs: the prompt's when it stays up (Ctrl+C
+        on it empty calls ``stop``), else read here by ``on_key``."""
+        if self._worker is None:
+            with self._raw_keys(on_key):
+                yield
+            return
+        self._stop = stop
+        try:
+            yield
+        finally:
+            self._stop = None
 
     @contextlib.contextmanager
     def _raw_keys(self, on_key: object) -> Iterator[None]:
@@ -444,7 +563,8 @@ class Repl:
     # -- prompt decoration ---------------------------------------------------------------
 
     def _prompt(self) -> FormattedText:
-        return FormattedText([("ansicyan bold", "❯ ")])
+        queued = [("#888888", f"queued: {line.splitlines()[0]}\n") for line in self._queue]
+        return FormattedText([*queued, ("ansicyan bold", "❯ ")])
 
     def _toolbar(self) -> HTML | FormattedText:
         engine = self.engine
@@ -463,6 +583,9 @@ class Repl:
         return FormattedText([("", " " + " · ".join(parts) + " ")])
 
     def _idle_ctrl_c(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            return
         self._hint = "Ctrl+C interrupts an answer. To quit: Ctrl+D or /exit"
         self._invalidate()
 
@@ -495,7 +618,8 @@ class Repl:
     async def confirm(self, question: str) -> bool:
         answer_session: PromptSession[str] = PromptSession()
         try:
-            answer = await answer_session.prompt_async(question)
+            async with self._whole_screen():
+                answer = await answer_session.prompt_async(question)
         except (EOFError, KeyboardInterrupt):
             return False
         return answer.strip().lower() in ("y", "yes")
@@ -529,3 +653,6 @@ class Repl:
 
     def request_exit(self) -> None:
         self._exiting = True
+        app = self.session.app
+        if app.is_running and self._worker is not None:
+            app.exit(exception=EOFError())
