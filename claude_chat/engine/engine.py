@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 from claude_chat.engine.config import ChatConfig, PermissionMode
@@ -36,13 +34,22 @@ from claude_chat.engine.events import (
     TextDelta,
     ThinkingDelta,
     ToolCall,
+    TurnEnd,
     TurnError,
     TurnResult,
 )
 
 if TYPE_CHECKING:
-    from claude_agent_sdk import ClaudeSDKClient
+    from claude_agent_sdk import (
+        ClaudeAgentOptions,
+        ClaudeSDKClient,
+        PermissionResult,
+        ToolPermissionContext,
+    )
     from claude_agent_sdk._internal.transport import Transport
+    from claude_agent_sdk.types import SystemPromptPreset
+
+    from claude_chat.engine.translate import Translator
 
 EngineState = Literal["starting", "ready", "running", "failed", "stopped", "closed"]
 
@@ -107,8 +114,9 @@ class ChatEngine:
         self._reader: asyncio.Task[None] | None = None
         self._turn: _Turn | None = None
         self._drain: asyncio.Task[None] | None = None
-        self._translator: Any = None
-        self._translate: ModuleType | None = None
+        # The SDK's edge, loaded with the SDK in the background; a new translator per turn.
+        self._translator_type: type[Translator] | None = None
+        self._translator: Translator | None = None
         self._process_cost = 0.0
         self._stderr_tail: deque[str] = deque(maxlen=20)
         self._losses: list[float] = []  # when the process was lost, for giving up on restarts
@@ -148,17 +156,15 @@ class ChatEngine:
         """A connected Claude Code process and what it says about itself."""
         # The SDK takes about a second to import (mostly ``mcp``); a worker thread keeps
         # the prompt responsive while it loads. This is the only code that leaves the loop.
-        loop = asyncio.get_running_loop()
-        translate = await loop.run_in_executor(
-            None, importlib.import_module, "claude_chat.engine.translate"
-        )
-        sdk = importlib.import_module("claude_agent_sdk")
-        self._translate = translate
+        self._translator_type = await asyncio.to_thread(_import_translator)
+        from claude_agent_sdk import ClaudeSDKClient
+        from claude_agent_sdk import CLINotFoundError as SDKCLINotFoundError
+
         transport = self._transport_factory() if self._transport_factory else None
-        client = sdk.ClaudeSDKClient(self._options(sdk, resume), transport=transport)
+        client = ClaudeSDKClient(self._options(resume), transport=transport)
         try:
             await client.connect()
-        except sdk.CLINotFoundError as exc:
+        except SDKCLINotFoundError as exc:
             raise CLINotFoundError(
                 "Claude Code CLI not found"
                 + (f" at {self.config.cli_path}" if self.config.cli_path else "")
@@ -181,6 +187,9 @@ class ChatEngine:
     def _install(self, client: ClaudeSDKClient, info: dict[str, Any]) -> None:
         self._client = client
         self._process_cost = 0.0
+        if self._translator is None:
+            assert self._translator_type is not None
+            self._translator = self._translator_type()
         self._read_server_info(info)
         self._reader = asyncio.get_running_loop().create_task(self._read_messages(client))
         self._set_state("ready")
@@ -231,9 +240,15 @@ class ChatEngine:
         self.start()
         await self.wait_ready()
 
-    def _options(self, sdk: ModuleType, resume: str | None) -> Any:
+    def _options(self, resume: str | None) -> ClaudeAgentOptions:
+        from claude_agent_sdk import ClaudeAgentOptions
+
         config = self.config
-        return sdk.ClaudeAgentOptions(
+        # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
+        system_prompt: SystemPromptPreset = {"type": "preset", "preset": "claude_code"}
+        if config.system_prompt_append:
+            system_prompt["append"] = config.system_prompt_append
+        return ClaudeAgentOptions(
             # The model of the moment: a restart after a crash keeps what /model chose.
             model=self.model,
             cwd=config.cwd,
@@ -241,9 +256,7 @@ class ChatEngine:
             permission_mode=config.permission_mode,
             resume=resume,
             include_partial_messages=True,
-            # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
-            system_prompt={"type": "preset", "preset": "claude_code"}
-            | ({"append": config.system_prompt_append} if config.system_prompt_append else {}),
+            system_prompt=system_prompt,
             mcp_servers=dict(config.mcp_servers),
             agents=dict(config.agents) or None,
             max_buffer_size=config.max_line_bytes,
@@ -326,8 +339,8 @@ class ChatEngine:
         try:
             await self.wait_ready()
             client = self._client
-            assert client is not None and self._translate is not None
-            self._translator = self._translate.Translator()
+            assert client is not None and self._translator_type is not None
+            self._translator = self._translator_type()
             self._set_state("running")
             turn.started = time.monotonic()
             try:
@@ -378,12 +391,10 @@ class ChatEngine:
             await self._process_lost("Claude Code did not respond to the interrupt")
 
     async def _read_messages(self, client: ClaudeSDKClient) -> None:
-        translate = self._translate
-        assert translate is not None
         reason = "Claude Code exited"
         try:
             async for message in client.receive_messages():
-                self._dispatch(translate, message)
+                self._dispatch(message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -391,16 +402,18 @@ class ChatEngine:
         if self._client is client:
             await self._process_lost(reason)
 
-    def _dispatch(self, translate: ModuleType, message: object) -> None:
+    def _dispatch(self, message: object) -> None:
         turn = self._turn
-        if isinstance(message, translate.ResultMessage):
-            if message.session_id:
-                self.session_id = message.session_id
-            if turn is not None:
-                turn.queue.put_nowait(self._result(translate, turn, message))
-            return
         translator = self._translator
-        if turn is None or translator is None:
+        assert translator is not None
+        end = translator.turn_end(message)
+        if end is not None:
+            if end.session_id:
+                self.session_id = end.session_id
+            if turn is not None:
+                turn.queue.put_nowait(self._turn_result(turn, end))
+            return
+        if turn is None:
             return  # between turns: replays and state changes the user need not see
         for event in translator.translate(message):
             if isinstance(event, SessionStarted):
@@ -418,9 +431,13 @@ class ChatEngine:
                 turn.error = event
             turn.queue.put_nowait(event)
 
-    async def _can_use_tool(self, name: str, tool_input: dict[str, Any], context: Any) -> Any:
+    async def _can_use_tool(
+        self, name: str, tool_input: dict[str, Any], context: ToolPermissionContext
+    ) -> PermissionResult:
         """Claude Code's permission prompt, answered by the front (or denied without one)."""
-        sdk = importlib.import_module("claude_agent_sdk")
+        from claude_agent_sdk import PermissionResultAllow, PermissionResultDeny, PermissionUpdate
+        from claude_agent_sdk.types import PermissionRuleValue
+
         request = PermissionRequest(
             tool_use_id=context.tool_use_id,
             name=name,
@@ -437,7 +454,7 @@ class ChatEngine:
             except Exception as exc:  # a failed prompt must not leave Claude Code waiting
                 decision = PermissionDecision("deny", f"the permission prompt failed: {exc}")
         if decision.choice == "once":
-            return sdk.PermissionResultAllow()
+            return PermissionResultAllow()
         if decision.choice == "always":
             # Claude Code's suggestions may also switch the whole session to another mode
             # (acceptEdits); "always" means this kind of call, so rules win when there are any.
@@ -450,21 +467,21 @@ class ChatEngine:
                 narrow
                 or list(request.suggestions)
                 or [
-                    sdk.PermissionUpdate(
+                    PermissionUpdate(
                         type="addRules",
-                        rules=[sdk.PermissionRuleValue(tool_name=name)],
+                        rules=[PermissionRuleValue(tool_name=name)],
                         behavior="allow",
                         destination="session",
                     )
                 ]
             )
-            return sdk.PermissionResultAllow(updated_permissions=rules)
+            return PermissionResultAllow(updated_permissions=rules)
         message = decision.message or "The user denied this tool call."
         if self._turn is not None:
             self._turn.queue.put_nowait(
                 PermissionDenied(request.tool_use_id, name, request.input, message)
             )
-        return sdk.PermissionResultDeny(message=message, interrupt=decision.interrupt)
+        return PermissionResultDeny(message=message, interrupt=decision.interrupt)
 
     async def set_permission_mode(self, mode: PermissionMode) -> None:
         """Switch the permission mode of the running process; ChatError if it refuses."""
@@ -485,26 +502,24 @@ class ChatEngine:
             await _discard(spare)
         self._notify()
 
-    def _result(self, translate: ModuleType, turn: _Turn, message: Any) -> TurnResult:
-        total = message.total_cost_usd or 0.0
+    def _turn_result(self, turn: _Turn, end: TurnEnd) -> TurnResult:
+        """The one ``TurnResult`` of ``turn``, whichever way it ended."""
+        total = end.process_cost_usd or 0.0
         cost = max(total - self._process_cost, 0.0)
         self._process_cost = max(total, self._process_cost)
-        model = self._translator.model if self._translator is not None else None
-        interrupted = message.terminal_reason in ("aborted_streaming", "aborted_tools")
+        first_token = turn.first_token_at if end.finished else None
         return TurnResult(
             prompt=turn.prompt,
-            session_id=message.session_id,
-            model=model or self.model,
-            is_error=bool(message.is_error) and not interrupted,
-            interrupted=interrupted,
-            usage=translate.usage_from(message),
+            session_id=end.session_id,
+            model=end.model or self.model,
+            is_error=end.is_error,
+            interrupted=end.interrupted,
+            usage=end.usage,
             cost_usd=cost,
             duration_s=time.monotonic() - turn.sent,
-            time_to_first_token_s=(
-                turn.first_token_at - turn.sent if turn.first_token_at is not None else None
-            ),
+            time_to_first_token_s=first_token - turn.sent if first_token is not None else None,
             startup_wait_s=turn.started - turn.sent,
-            error=turn.error or translate.result_error(message),
+            error=(turn.error or end.error) if end.finished else end.error,
             answer="".join(turn.answer_parts),
         )
 
@@ -528,19 +543,10 @@ class ChatEngine:
         if turn is not None:
             error = TurnError("cli", reason)
             turn.queue.put_nowait(error)
-            turn.queue.put_nowait(
-                TurnResult(
-                    prompt=turn.prompt,
-                    session_id=self.session_id,
-                    model=self.model,
-                    is_error=True,
-                    interrupted=False,
-                    duration_s=time.monotonic() - turn.sent,
-                    startup_wait_s=turn.started - turn.sent,
-                    error=error,
-                    answer="".join(turn.answer_parts),
-                )
+            end = TurnEnd(
+                self.session_id, None, is_error=True, interrupted=False, error=error, finished=False
             )
+            turn.queue.put_nowait(self._turn_result(turn, end))
 
     # -- control ---------------------------------------------------------------------------
 
@@ -588,6 +594,13 @@ async def _settle(task: asyncio.Task[Any]) -> None:
     await asyncio.wait([task])
     if not task.cancelled():
         task.exception()  # retrieved: no "exception was never retrieved" warning
+
+
+def _import_translator() -> type[Translator]:
+    """The translator class; importing it imports the SDK, which takes about a second."""
+    from claude_chat.engine.translate import Translator
+
+    return Translator
 
 
 def _str_or_none(value: object) -> str | None:
