@@ -61,6 +61,23 @@ class ChatConfig:
         return replace(self, resume_session_id=session_id)
 
 
+@dataclass
+class ChatSettings:
+    """What a chat runs with now, and what every new Claude Code process is started with: the
+    config's values at first, then whatever /model, /permissions and session switches chose,
+    and the session and model Claude Code reports."""
+
+    session_id: str | None
+    model: str | None
+    # As chosen; None leaves it to Claude Code (its default, or the user's settings).
+    permission_mode: PermissionMode | None
+    cwd: Path | None
+
+    @classmethod
+    def from_config(cls, config: ChatConfig) -> ChatSettings:
+        return cls(config.resume_session_id, config.model, config.permission_mode, config.cwd)
+
+
 def data_dir() -> Path:
     """The user data dir: history, transcripts and journals live here.
 

@@ -12,11 +12,11 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from claude_chat.engine.config import ChatConfig, PermissionMode
+from claude_chat.engine.config import ChatConfig, ChatSettings, PermissionMode
 from claude_chat.engine.errors import (
     ChatError,
     CLINotFoundError,
@@ -91,15 +91,16 @@ class ChatEngine:
         on_change: Callable[[], None] | None = None,
         transport_factory: Callable[[], Transport] | None = None,
     ) -> None:
+        # What the chat was started with; what it runs with now is ``settings``.
         self.config = config
+        self.settings = ChatSettings.from_config(config)
         self._on_change = on_change
         # Tests replace the CLI process here, below the SDK's control protocol.
         self._transport_factory = transport_factory
         self.state: EngineState = "stopped"
-        self.session_id: str | None = config.resume_session_id
-        self.model: str | None = config.model
-        self.permission_mode: str = config.permission_mode or "default"
-        self.cwd: str | None = str(config.cwd) if config.cwd else None
+        # What the running process says it runs in, when it differs from what was chosen.
+        self._reported_mode: str | None = None
+        self._reported_cwd: str | None = None
         self.cli_version: str | None = None
         self.cli_pid: int | None = None
         self.models: list[ModelChoice] = []
@@ -121,6 +122,24 @@ class ChatEngine:
         self._stderr_tail: deque[str] = deque(maxlen=20)
         self._losses: list[float] = []  # when the process was lost, for giving up on restarts
         self._spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]] | None = None
+
+    # -- what it runs with ------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str | None:
+        return self.settings.session_id
+
+    @property
+    def model(self) -> str | None:
+        return self.settings.model
+
+    @property
+    def permission_mode(self) -> str:
+        return self._reported_mode or self.settings.permission_mode or "default"
+
+    @property
+    def cwd(self) -> str | None:
+        return self._reported_cwd or (str(self.settings.cwd) if self.settings.cwd else None)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -210,14 +229,10 @@ class ChatEngine:
         await self._stop_process()
         if self.state == "closed":
             raise EngineClosedError("the chat engine is closed")
-        self.config = replace(
-            self.config,
-            resume_session_id=session_id,
-            cwd=cwd or self.config.cwd,
-            model=self.model,
-        )
-        self.session_id = session_id
-        self.cwd = str(self.config.cwd) if self.config.cwd else None
+        self.settings.session_id = session_id
+        if cwd is not None:
+            self.settings.cwd = cwd
+        self._reported_cwd = None
         spare, self._spare = self._spare, None
         if session_id is None and cwd is None and spare is not None:
             self._set_state("starting")
@@ -230,7 +245,7 @@ class ChatEngine:
                 self._install(client, info)
                 if model and self.model != model:
                     await self.set_model(model)
-                mode = self.config.permission_mode
+                mode = self.settings.permission_mode
                 if mode and self.permission_mode != mode:
                     await self.set_permission_mode(mode)
                 return
@@ -243,17 +258,17 @@ class ChatEngine:
     def _options(self, resume: str | None) -> ClaudeAgentOptions:
         from claude_agent_sdk import ClaudeAgentOptions
 
-        config = self.config
+        config, settings = self.config, self.settings
         # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
         system_prompt: SystemPromptPreset = {"type": "preset", "preset": "claude_code"}
         if config.system_prompt_append:
             system_prompt["append"] = config.system_prompt_append
         return ClaudeAgentOptions(
-            # The model of the moment: a restart after a crash keeps what /model chose.
-            model=self.model,
-            cwd=config.cwd,
+            # The settings of the moment: a restart after a crash keeps what /model chose.
+            model=settings.model,
+            cwd=settings.cwd,
             cli_path=config.cli_path,
-            permission_mode=config.permission_mode,
+            permission_mode=settings.permission_mode,
             resume=resume,
             include_partial_messages=True,
             system_prompt=system_prompt,
@@ -273,7 +288,7 @@ class ChatEngine:
         self.cli_pid = pid if isinstance(pid, int) else None
         mode = info.get("current_permission_mode")
         if isinstance(mode, str):
-            self.permission_mode = mode
+            self._reported_mode = mode
         self.models = [
             ModelChoice(
                 alias=str(entry.get("value", "")),
@@ -283,11 +298,11 @@ class ChatEngine:
             for entry in info.get("models") or []
             if isinstance(entry, dict)
         ]
-        if self.model is None:
+        if self.settings.model is None:
             default = next((m for m in self.models if m.alias == "default"), None)
-            self.model = default.resolved if default else None
+            self.settings.model = default.resolved if default else None
         else:
-            self.model = self.resolve_model(self.model)
+            self.settings.model = self.resolve_model(self.settings.model)
 
     async def close(self) -> None:
         """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
@@ -409,7 +424,7 @@ class ChatEngine:
         end = translator.turn_end(message)
         if end is not None:
             if end.session_id:
-                self.session_id = end.session_id
+                self.settings.session_id = end.session_id
             if turn is not None:
                 turn.queue.put_nowait(self._turn_result(turn, end))
             return
@@ -417,10 +432,10 @@ class ChatEngine:
             return  # between turns: replays and state changes the user need not see
         for event in translator.translate(message):
             if isinstance(event, SessionStarted):
-                self.session_id = event.session_id or self.session_id
-                self.model = event.model or self.model
-                self.cwd = event.cwd or self.cwd
-                self.permission_mode = event.permission_mode or self.permission_mode
+                self.settings.session_id = event.session_id or self.settings.session_id
+                self.settings.model = event.model or self.settings.model
+                self._reported_cwd = event.cwd or self._reported_cwd
+                self._reported_mode = event.permission_mode or self._reported_mode
                 self._notify()
             elif isinstance(event, (TextDelta, ThinkingDelta, ToolCall)):
                 if turn.first_token_at is None:
@@ -494,8 +509,8 @@ class ChatEngine:
             if mode == "bypassPermissions":
                 hint = " (choose it at start: --permission-mode bypassPermissions; not as root)"
             raise CommandError(f"Claude Code refused permission mode {mode}: {exc}{hint}") from exc
-        self.permission_mode = mode
-        self.config = replace(self.config, permission_mode=mode)
+        self.settings.permission_mode = mode
+        self._reported_mode = None  # the process now runs in the chosen mode
         # A spare started before the change would bring the old mode to the next session.
         spare, self._spare = self._spare, None
         if spare is not None:
@@ -561,9 +576,9 @@ class ChatEngine:
         await self.wait_ready()
         assert self._client is not None
         await self._client.set_model(name)
-        self.model = self.resolve_model(name or "default")
+        model = self.settings.model = self.resolve_model(name or "default")
         self._notify()
-        return self.model
+        return model
 
     # -- observers -------------------------------------------------------------------------
 
