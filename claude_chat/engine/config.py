@@ -6,20 +6,13 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
-PERMISSION_MODES: tuple[str, ...] = (
-    "default",
-    "acceptEdits",
-    "plan",
-    "bypassPermissions",
-    "dontAsk",
-    "auto",
-)
+PERMISSION_MODES: tuple[PermissionMode, ...] = get_args(PermissionMode)
 
 ThinkingDisplay = Literal["full", "collapsed", "hidden"]
-THINKING_DISPLAYS: tuple[str, ...] = ("full", "collapsed", "hidden")
+THINKING_DISPLAYS: tuple[ThinkingDisplay, ...] = get_args(ThinkingDisplay)
 
 # The SDK's default of 1 MiB per stdout line is smaller than one large tool result.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024

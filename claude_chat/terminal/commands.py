@@ -239,7 +239,7 @@ async def _permissions(ctx: CommandContext, args: str) -> None:
             f"unknown permission mode {wanted!r}; choose one of {', '.join(PERMISSION_MODES)}"
         )
     _refuse_while_busy(ctx, "changing the permission mode")
-    await ctx.engine.set_permission_mode(mode)  # type: ignore[arg-type]  # one of the modes
+    await ctx.engine.set_permission_mode(mode)
     ctx.say(f"permission mode: {mode}")
 
 
@@ -281,10 +281,11 @@ async def _thinking(ctx: CommandContext, args: str) -> None:
     if not args:
         ctx.say(f"thinking: {ctx.thinking} (choose full, collapsed or hidden)")
         return
-    choice = args.split()[0].lower()
-    if choice not in THINKING_DISPLAYS:
-        raise CommandError(f"thinking display must be full, collapsed or hidden, not {choice!r}")
-    ctx.thinking = choice  # type: ignore[assignment]  # checked against THINKING_DISPLAYS above
+    wanted = args.split()[0].lower()
+    choice = next((d for d in THINKING_DISPLAYS if d == wanted), None)
+    if choice is None:
+        raise CommandError(f"thinking display must be full, collapsed or hidden, not {wanted!r}")
+    ctx.thinking = choice
     ctx.say(f"thinking: {choice}")
 
 
