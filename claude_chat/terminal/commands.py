@@ -334,8 +334,7 @@ async def _new(ctx: CommandContext, args: str) -> None:
     """Start a new conversation (the current one stays stored: /sessions, /resume)."""
     _refuse_while_busy(ctx, "starting a new session")
     previous = ctx.engine.session_id
-    await ctx.engine.switch_session(None)
-    ctx.stats = SessionStats()
+    await _switch(ctx, None)
     ctx.say(
         "new session" + (f" (the last one: claude-chat --session {previous})" if previous else "")
     )
@@ -360,8 +359,7 @@ async def _fork(ctx: CommandContext, args: str) -> None:
     session_id = _current(ctx, "forked")
     _refuse_while_busy(ctx, "forking")
     fork_id = await _in_worker(sessions.fork, session_id)
-    await ctx.engine.switch_session(fork_id)
-    ctx.stats = SessionStats()
+    await _switch(ctx, fork_id)
     ctx.say(f"forked {session_id} → {fork_id}; you are in the fork now")
     ctx.say(f"the original: claude-chat --session {session_id}")
 
@@ -382,8 +380,7 @@ async def _delete(ctx: CommandContext, args: str) -> None:
         return
     if current:
         # Its process goes first: Claude Code writes to the session file as it closes.
-        await ctx.engine.switch_session(None)
-        ctx.stats = SessionStats()
+        await _switch(ctx, None)
     await _in_worker(sessions.delete, target.session_id)
     ctx.listed_sessions = []
     ctx.say(f"deleted session {target.session_id}" + ("; this is a new session" if current else ""))
@@ -535,12 +532,17 @@ async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
     cwd = session_dir(target, _chat_cwd(ctx))
     if await _in_worker(sessions.end_torn_record, target.path):
         ctx.say(TORN_WARNING)
-    await ctx.engine.switch_session(target.session_id, cwd)
-    ctx.stats = SessionStats()
+    await _switch(ctx, target.session_id, cwd)
     ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
     if cwd is not None:
         ctx.say(f"that session is in {target.cwd}: Claude Code works there now")
     ctx.show_recap(await _in_worker(sessions.recap, target.session_id))
+
+
+async def _switch(ctx: CommandContext, session_id: str | None, cwd: Path | None = None) -> None:
+    """Go on in another session (None: a new one); the figures so far were this one's."""
+    await ctx.engine.switch_session(session_id, cwd)
+    ctx.stats = SessionStats()
 
 
 def session_dir(target: SessionSummary, here: str) -> Path | None:
