@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -49,9 +49,6 @@ class ChatConfig:
         if self.oauth_token:
             extra["CLAUDE_CODE_OAUTH_TOKEN"] = self.oauth_token
         return extra
-
-    def with_session(self, session_id: str | None) -> ChatConfig:
-        return replace(self, resume_session_id=session_id)
 
 
 @dataclass
