@@ -1,4 +1,6 @@
-"""``claude-chat``: options in, a chat out. The only layer that prints errors for users."""
+"""``claude-chat``: options in, a chat out (the REPL, or piped mode when stdin is not a
+terminal), and the ``sessions`` and ``export`` commands. Bad options end here with one line
+on stderr; errors during a chat are shown by the front that runs it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One long-lived Claude Code process, driven through ``claude_agent_sdk``: the only I/O seam.
+"""One long-lived Claude Code process, driven through ``claude_agent_sdk``; what it says
+reaches the engine as our own types (``translate.py`` is the edge).
 
 The SDK is imported and the CLI started in the background, so the prompt is on screen before
 either is ready and the first turn only waits for what is left of the start-up. Every turn goes
