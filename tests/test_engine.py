@@ -172,6 +172,11 @@ async def test_a_dead_process_ends_the_turn_and_a_new_one_resumes_the_session() 
     assert result.error is not None and result.error.kind == "cli"
     assert result.answer.startswith("partial")
     assert "resuming the session" in result.error.message
+    # The error is the lost process's; a turn Claude Code never finished has no first-token
+    # time, cost or usage.
+    assert [e for e in events if isinstance(e, TurnError)] == [result.error]
+    assert result.time_to_first_token_s is None and result.cost_usd == 0.0
+    assert result.usage.prompt_tokens == 0 and result.model == engine.model
     # The new process is already starting, before the next message.
     assert engine.state == "starting"
     await engine.wait_ready()
