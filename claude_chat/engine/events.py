@@ -183,6 +183,27 @@ class TurnResult(_Event):
     startup_wait_s: float = 0.0
 
 
+@dataclass(frozen=True)
+class TurnEnd:
+    """How a turn ended, in plain terms: what Claude Code's result message says (the
+    translator reads it), or the engine's own account when the process was lost. The engine
+    makes the turn's ``TurnResult`` of it; it is not an event itself."""
+
+    session_id: str | None
+    # The model that answered, when the turn said so.
+    model: str | None
+    is_error: bool
+    interrupted: bool
+    usage: Usage = field(default_factory=Usage)
+    # Claude Code counts cost for its whole process, not per turn.
+    process_cost_usd: float | None = None
+    # The error the end itself carries (one already said in the turn comes first).
+    error: TurnError | None = None
+    # False when Claude Code never finished the turn: then its error is the lost process, and
+    # no first-token time is reported for it.
+    finished: bool = True
+
+
 Event = (
     SessionStarted
     | TextDelta
