@@ -30,6 +30,10 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 _HEAD_BYTES = 65536
 _TITLE_BYTES = 65536
 _LIST_HINT = "`claude-chat sessions` or /sessions lists them"
+# Said when end_torn_record mended a session about to be resumed.
+TORN_WARNING = (
+    "warning: the session's last record was cut off mid-write; going on from the one before"
+)
 
 
 class SessionNotFoundError(ChatError):
@@ -134,6 +138,18 @@ def end_torn_record(path: Path) -> bool:
             return True
     except OSError:
         return False
+
+
+def session_dir(target: SessionSummary, here: str) -> Path | None:
+    """Where Claude Code must run to resume ``target``, when that is not ``here``: it finds
+    a session by the directory it was recorded in."""
+    if not target.cwd or target.cwd == here:
+        return None
+    if not os.path.isdir(target.cwd):
+        raise ChatError(
+            f"session {target.session_id[:8]} was in {target.cwd}, which no longer exists"
+        )
+    return Path(target.cwd)
 
 
 def summarize(path: Path) -> SessionSummary | None:

@@ -26,9 +26,6 @@ from claude_chat.store.sessions import RecapLine, SessionSummary
 
 T = TypeVar("T")
 TABLE_ROWS = 30
-TORN_WARNING = (
-    "warning: the session's last record was cut off mid-write; going on from the one before"
-)
 _COMMAND = re.compile(r"/([A-Za-z][\w-]*)(?:\s+(.*))?", re.DOTALL)
 
 
@@ -531,27 +528,15 @@ def relative_time(seconds: float) -> str:
 
 
 async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
-    cwd = session_dir(target, _chat_cwd(ctx))
+    cwd = sessions.session_dir(target, _chat_cwd(ctx))
     if await _in_worker(sessions.end_torn_record, target.path):
-        ctx.say(TORN_WARNING)
+        ctx.say(sessions.TORN_WARNING)
     await ctx.engine.switch_session(target.session_id, cwd)
     ctx.stats = SessionStats()
     ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
     if cwd is not None:
         ctx.say(f"that session is in {target.cwd}: Claude Code works there now")
     ctx.show_recap(await _in_worker(sessions.recap, target.session_id))
-
-
-def session_dir(target: SessionSummary, here: str) -> Path | None:
-    """Where Claude Code must run to resume ``target``, when that is not ``here``: it finds
-    a session by the directory it was recorded in."""
-    if not target.cwd or target.cwd == here:
-        return None
-    if not os.path.isdir(target.cwd):
-        raise CommandError(
-            f"session {target.session_id[:8]} was in {target.cwd}, which no longer exists"
-        )
-    return Path(target.cwd)
 
 
 def _current(ctx: CommandContext, verb: str) -> str:
