@@ -169,7 +169,6 @@ def _starting_session(
     from claude_chat.engine.config import data_dir
     from claude_chat.engine.errors import ChatError
     from claude_chat.store import sessions
-    from claude_chat.terminal.commands import TORN_WARNING, session_dir
 
     here = str((cwd or Path.cwd()).resolve())
     if session is not None and resume_last:
@@ -192,8 +191,8 @@ def _starting_session(
     else:
         return None, None
     if sessions.end_torn_record(target.path):
-        sys.stderr.write(TORN_WARNING + "\n")
-    session_cwd = session_dir(target, here)
+        sys.stderr.write(sessions.TORN_WARNING + "\n")
+    session_cwd = sessions.session_dir(target, here)
     if session_cwd is not None:
         sys.stderr.write(f"session {target.session_id[:8]} is in {session_cwd}: working there\n")
     chosen = target.session_id

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -151,6 +152,21 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
+
+    @classmethod
+    def from_api(cls, usage: Mapping[str, object]) -> Usage:
+        """The counts of an API ``usage`` object (a response's, a result's, a stored record's)."""
+
+        def count(key: str) -> int:
+            value = usage.get(key)
+            return int(value) if isinstance(value, (int, float)) else 0
+
+        return cls(
+            input_tokens=count("input_tokens"),
+            output_tokens=count("output_tokens"),
+            cache_read_tokens=count("cache_read_input_tokens"),
+            cache_creation_tokens=count("cache_creation_input_tokens"),
+        )
 
     @property
     def prompt_tokens(self) -> int:

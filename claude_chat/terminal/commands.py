@@ -26,9 +26,6 @@ from claude_chat.store import export, sessions, transcript
 from claude_chat.store.sessions import RecapLine, SessionSummary
 
 TABLE_ROWS = 30
-TORN_WARNING = (
-    "warning: the session's last record was cut off mid-write; going on from the one before"
-)
 _COMMAND = re.compile(r"/([A-Za-z][\w-]*)(?:\s+(.*))?", re.DOTALL)
 
 
@@ -529,9 +526,9 @@ def relative_time(seconds: float) -> str:
 
 
 async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
-    cwd = session_dir(target, _chat_cwd(ctx))
+    cwd = sessions.session_dir(target, _chat_cwd(ctx))
     if await asyncio.to_thread(sessions.end_torn_record, target.path):
-        ctx.say(TORN_WARNING)
+        ctx.say(sessions.TORN_WARNING)
     await _switch(ctx, target.session_id, cwd)
     ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
     if cwd is not None:
@@ -543,18 +540,6 @@ async def _switch(ctx: CommandContext, session_id: str | None, cwd: Path | None 
     """Go on in another session (None: a new one); the figures so far were this one's."""
     await ctx.engine.switch_session(session_id, cwd)
     ctx.stats = SessionStats()
-
-
-def session_dir(target: SessionSummary, here: str) -> Path | None:
-    """Where Claude Code must run to resume ``target``, when that is not ``here``: it finds
-    a session by the directory it was recorded in."""
-    if not target.cwd or target.cwd == here:
-        return None
-    if not os.path.isdir(target.cwd):
-        raise CommandError(
-            f"session {target.session_id[:8]} was in {target.cwd}, which no longer exists"
-        )
-    return Path(target.cwd)
 
 
 def _current(ctx: CommandContext, verb: str) -> str:
