@@ -128,5 +128,7 @@ class TurnLines:
 def _under(parent_tool_use_id: str | None, line: StyledLine) -> StyledLine:
     if parent_tool_use_id is None:
         return line
-    dimmed = tuple((text, f"dim {style}" if style else "dim") for text, style in line.pieces)
+    dimmed = tuple(
+        (text, f"dim {style}" if style not in ("", "dim") else "dim") for text, style in line.pieces
+    )
     return StyledLine(((_SUBAGENT_MARGIN, "dim"), *dimmed))
