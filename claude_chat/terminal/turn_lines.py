@@ -96,33 +96,37 @@ class TurnLines:
                 return []
             call = self._calls.pop(event.tool_use_id, None)
             lines_width = max(width - 8, wording.min_width)
+            described = tool_result_lines(call, event, lines_width)
             return [
                 _under(
-                    event.parent_tool_use_id,
-                    StyledLine(((("  ⎿ " if index == 0 else "    ") + text, style),)),
+                    event.parent_tool_use_id, _single(("    " if index else "  ⎿ ") + text, style)
                 )
-                for index, (text, style) in enumerate(tool_result_lines(call, event, lines_width))
+                for index, (text, style) in enumerate(described)
             ]
         if isinstance(event, PermissionDenied):
             if event.tool_use_id:
                 self._denied.add(event.tool_use_id)
             text = wording.denied.format(name=event.name, reason=event.reason)
-            return [StyledLine(((text, "red"),))]
+            return [_single(text, "red")]
         if isinstance(event, TurnError):
-            return [StyledLine(((wording.error + error_line(event), "bold red"),))]
+            return [_single(wording.error + error_line(event), "bold red")]
         if isinstance(event, Retrying) and wording.retries_as_lines:
-            return [StyledLine(((event.message, ""),))]
+            return [_single(event.message, "")]
         return []
 
     def end(self, result: TurnResult, stats: SessionStats) -> list[StyledLine]:
         """The last lines of a turn: whether it was cut short, then the footer."""
         lines = []
         if result.interrupted:
-            lines.append(StyledLine(((self.wording.interrupted, "yellow"),)))
+            lines.append(_single(self.wording.interrupted, "yellow"))
         elif result.error is not None and result.answer:
-            lines.append(StyledLine(((self.wording.incomplete, "yellow"),)))
-        lines.append(StyledLine(((footer_text(result, stats), "dim"),)))
+            lines.append(_single(self.wording.incomplete, "yellow"))
+        lines.append(_single(footer_text(result, stats), "dim"))
         return lines
+
+
+def _single(text: str, style: str) -> StyledLine:
+    return StyledLine(((text, style),))
 
 
 def _under(parent_tool_use_id: str | None, line: StyledLine) -> StyledLine:
