@@ -18,6 +18,7 @@ from claude_chat.engine.events import (
     Usage,
 )
 from claude_chat.engine.stats import SessionStats
+from claude_chat.terminal.plain_view import PlainTurnView
 from claude_chat.terminal.render import styled_text
 from claude_chat.terminal.turn_lines import LIVE, PLAIN, StyledLine, TurnLines
 
@@ -167,3 +168,30 @@ def test_styled_text_keeps_each_pieces_style() -> None:
     out = io.StringIO()
     Console(file=out, force_terminal=True, color_system="standard", width=40).print(text)
     assert out.getvalue() == ("\x1b[2m  │ \x1b[0m\x1b[2;36m⏺ \x1b[0m\x1b[1;2;36mBash(pwd)\x1b[0m\n")
+
+
+def test_the_plain_view_writes_the_lines_to_err_and_the_answer_to_out() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    view = PlainTurnView(out, err, SessionStats(), width=WIDTH)
+    for event in (
+        TextDelta("Let me look"),
+        ToolCall("t1", "Task", {"description": "look around"}),
+        ToolCall("t2", "Bash", {"command": "rm -rf /"}, parent_tool_use_id="t1"),
+        PermissionDenied("t2", "Bash", {}, "not in this folder"),
+        ToolResult("t2", "denied", True, parent_tool_use_id="t1"),
+        ToolResult("t1", "done", False),
+        Retrying("retrying in 2s"),
+        TextDelta("Nothing to see."),
+    ):
+        view.on_event(event)
+    view.finish(ended(interrupted=True))
+    assert out.getvalue() == "Let me look\nNothing to see.\n"
+    assert err.getvalue().splitlines() == [
+        "⏺ Task(look around)",
+        "  │ ⏺ Bash(rm -rf /)",
+        "  ✗ Bash not in this folder",
+        "  ⎿ done",
+        "retrying in 2s",
+        "interrupted",
+        "claude-x · 1.2k in / 34 out · $0.0123 (session $0.0000) · 2.5s",
+    ]
