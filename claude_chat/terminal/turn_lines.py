@@ -27,8 +27,8 @@ from claude_chat.terminal.describe import error_line, footer_text, tool_result_l
 
 @dataclass(frozen=True, slots=True)
 class StyledLine:
-    """One line as pieces of text with a rich style name each (``""``: none). A call line has
-    two (its mark and its summary); most lines have one."""
+    """One line as pieces of text with a rich style name each (``""``: none). Most lines are one
+    piece; a call line is two (its mark and its summary), a subagent's line has its margin too."""
 
     pieces: tuple[tuple[str, str], ...]
 
