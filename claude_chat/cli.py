@@ -1,4 +1,6 @@
-"""``claude-chat``: options in, a chat out. The only layer that prints errors for users."""
+"""``claude-chat``: options in, a chat out (the REPL, or piped mode when stdin is not a
+terminal), and the ``sessions`` and ``export`` commands. Bad options end here with one line
+on stderr; errors during a chat are shown by the front that runs it."""
 
 from __future__ import annotations
 
@@ -105,12 +107,14 @@ def chat(
     ] = False,
 ) -> None:
     """A terminal chat with Claude Code: one long-lived process, answers rendered as they arrive."""
-    if permission_mode is not None and permission_mode not in PERMISSION_MODES:
+    mode = next((m for m in PERMISSION_MODES if m == permission_mode), None)
+    if permission_mode is not None and mode is None:
         raise _fail(
             f"unknown permission mode {permission_mode!r}; "
             f"choose one of {', '.join(PERMISSION_MODES)}"
         )
-    if thinking not in THINKING_DISPLAYS:
+    display = next((d for d in THINKING_DISPLAYS if d == thinking), None)
+    if display is None:
         raise _fail(f"--thinking must be full, collapsed or hidden, not {thinking!r}")
     cwd = Path(cwd_text) if cwd_text is not None else None
     cli_path = Path(cli_path_text) if cli_path_text is not None else None
@@ -131,11 +135,11 @@ def chat(
         model=model,
         cwd=cwd.resolve() if cwd else None,
         cli_path=cli_path,
-        permission_mode=permission_mode,  # type: ignore[arg-type]  # checked above
+        permission_mode=mode,
         resume_session_id=session,
         allowed_tools=_tool_rules(allowed_tools),
         disallowed_tools=_tool_rules(disallowed_tools),
-        thinking=thinking,  # type: ignore[arg-type]  # checked above
+        thinking=display,
     )
     _keep_library_logs_off_the_screen()
     raise typer.Exit(asyncio.run(_run(config, None if no_notify else notify_after)))
@@ -178,7 +182,6 @@ def _starting_session(
     from claude_chat.engine.config import data_dir
     from claude_chat.engine.errors import ChatError
     from claude_chat.store import sessions
-    from claude_chat.terminal.commands import TORN_WARNING, session_dir
 
     here = str((cwd or Path.cwd()).resolve())
     if session is not None and resume_last:
@@ -201,8 +204,8 @@ def _starting_session(
     else:
         return None, None
     if sessions.end_torn_record(target.path):
-        sys.stderr.write(TORN_WARNING + "\n")
-    session_cwd = session_dir(target, here)
+        sys.stderr.write(sessions.TORN_WARNING + "\n")
+    session_cwd = sessions.session_dir(target, here)
     if session_cwd is not None:
         sys.stderr.write(f"session {target.session_id[:8]} is in {session_cwd}: working there\n")
     chosen = target.session_id

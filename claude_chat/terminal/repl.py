@@ -129,7 +129,7 @@ class Repl:
             busy=lambda: self._worker is not None,
             queued=lambda: self._queue,
         )
-        self.session: PromptSession[str] = PromptSession(
+        self.prompt_session: PromptSession[str] = PromptSession(
             output=self._prompt_output,
             history=FileHistory(str(history)),
             key_bindings=prompt_key_bindings(actions),
@@ -173,16 +173,16 @@ class Repl:
         # commands included: a key typed between an answer and the next prompt is then kept
         # for that prompt as typed, instead of being echoed and turned into a newline (or an
         # end of file) by the terminal's line editing.
-        with self.session.input.raw_mode():
+        with self.prompt_session.input.raw_mode():
             self.notifier.start()
             try:
                 while not self._exiting:
                     default, self._next_text = self._next_text, ""
-                    app = self.session.app
+                    app = self.prompt_session.app
                     app.erase_when_done = False
                     self._above.app = app
                     try:
-                        line = await self.session.prompt_async(
+                        line = await self.prompt_session.prompt_async(
                             self._prompt, pre_run=self._after_paint, default=default
                         )
                     except EOFError:
@@ -235,7 +235,8 @@ class Repl:
         """Handle ``line``, then what was queued meanwhile, in order, with the prompt up."""
         # Rows kept empty below the prompt for a completion menu would be taken from the
         # answer above it.
-        menu_rows, self.session.reserve_space_for_menu = self.session.reserve_space_for_menu, 0
+        session = self.prompt_session
+        menu_rows, session.reserve_space_for_menu = session.reserve_space_for_menu, 0
         try:
             await self._handle(line)
             while self._queue and not self._exiting:
@@ -245,7 +246,7 @@ class Repl:
                 await self._handle(line)
         finally:
             self._worker = None
-            self.session.reserve_space_for_menu = menu_rows
+            session.reserve_space_for_menu = menu_rows
             self._above.settle()
 
     def _echo(self, line: str) -> None:
@@ -287,7 +288,7 @@ class Repl:
         interrupting: list[asyncio.Task[None]] = []
 
         def on_key() -> None:
-            for key in self.session.input.read_keys():
+            for key in self.prompt_session.input.read_keys():
                 if self.notifier.take(key):
                     continue
                 if key.key == Keys.ControlC and not interrupting:
@@ -296,7 +297,7 @@ class Repl:
                 elif key.key not in (Keys.ControlC, Keys.CPRResponse):
                     # What the user types during an answer (the next message, a paste, Ctrl+D)
                     # is replayed into the next prompt, as a shell does with typeahead.
-                    store_typeahead(self.session.input, [key])
+                    store_typeahead(self.prompt_session.input, [key])
 
         def interrupt() -> None:
             if not interrupting:
@@ -374,13 +375,13 @@ class Repl:
                 out.flush()
 
         def on_key() -> None:
-            for key in self.session.input.read_keys():
+            for key in self.prompt_session.input.read_keys():
                 if self.notifier.take(key):
                     continue
                 if key.key == Keys.ControlC:
                     shell.stop()
                 elif key.key != Keys.CPRResponse:
-                    store_typeahead(self.session.input, [key])
+                    store_typeahead(self.prompt_session.input, [key])
 
         try:
             with self._keys_while_working(on_key, shell.stop):
@@ -408,7 +409,7 @@ class Repl:
                 self._hint = str(exc)
             self._invalidate()
 
-        self.session.app.create_background_task(switch())
+        self.prompt_session.app.create_background_task(switch())
 
     def _edit_in_editor(self, event: KeyPressEvent) -> None:
         buffer = event.current_buffer
@@ -444,8 +445,8 @@ class Repl:
     def _into_prompt(self, text: str) -> None:
         """``text`` in the prompt to be edited: the one on screen when it is up (and empty),
         else the next one."""
-        buffer = self.session.default_buffer
-        if self.session.app.is_running and not buffer.text:
+        buffer = self.prompt_session.default_buffer
+        if self.prompt_session.app.is_running and not buffer.text:
             buffer.text = text
             buffer.cursor_position = len(text)
         else:
@@ -467,12 +468,15 @@ class Repl:
         if view is not None:
             view.pause()
         # Keys already typed, read or not, belong to the next message: a "y" in it must not
-        # answer a question that showed up while it was being typed.
-        source = self.session.input
-        typed_ahead = [
-            *get_typeahead(source),
-            *(k for k in source.read_keys() if not self.notifier.take(k)),
-        ]
+        # answer a question that showed up while it was being typed. (With the prompt up they
+        # are in it already.)
+        source = self.prompt_session.input
+        typed_ahead = []
+        if self._worker is None:
+            typed_ahead = [
+                *get_typeahead(source),
+                *(k for k in source.read_keys() if not self.notifier.take(k)),
+            ]
         try:
             async with self._whole_screen():
                 for line, style in permission_lines(request, self.console.width):
@@ -483,7 +487,7 @@ class Repl:
                     self._print_line("⏹ denied, and the answer is interrupted", "yellow")
                     return PermissionDecision("deny", "The user interrupted.", interrupt=True)
         finally:
-            store_typeahead(self.session.input, typed_ahead)
+            store_typeahead(self.prompt_session.input, typed_ahead)
             if view is not None:
                 view.resume()
 
@@ -539,8 +543,8 @@ class Repl:
         # process group (the CLI too) would get.
         # Bracketed paste stays on, so a multi-line paste during an answer arrives as one
         # key press and becomes one message, not one message per line.
-        source = self.session.input
-        output = self.session.app.output
+        source = self.prompt_session.input
+        output = self.prompt_session.app.output
         with source.raw_mode(), source.attach(on_key):  # type: ignore[arg-type]
             output.enable_bracketed_paste()
             output.flush()
@@ -590,7 +594,7 @@ class Repl:
         self._invalidate()
 
     def _invalidate(self) -> None:
-        app = self.session.app
+        app = self.prompt_session.app
         if app.is_running:
             app.invalidate()
 
@@ -653,6 +657,6 @@ class Repl:
 
     def request_exit(self) -> None:
         self._exiting = True
-        app = self.session.app
+        app = self.prompt_session.app
         if app.is_running and self._worker is not None:
             app.exit(exception=EOFError())
