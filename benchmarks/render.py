@@ -7,6 +7,10 @@ and streamed to a terminal console on a StringIO (100x40, truecolor). For each s
 - ours: ``LiveTurnView`` fed one ``TextDelta`` per token, a frame drawn every N tokens (the
   caller draws frames: fps=0), then closed. Total CPU (``time.process_time``), CPU and bytes
   written per token, and the largest live region in rows.
+- ours, prompt up: the same with the prompt below the answer, as while Claude answers in the
+  chat: a prompt-toolkit prompt (input on a pipe, output on the same StringIO) running, and
+  every frame written above it by ``AbovePrompt`` (the prompt taken off and drawn again).
+  Nobody types meanwhile; a key press costs one full render of the prompt (about 1 ms).
 - baseline: ``Live(Markdown(text), auto_refresh=False)`` with ``update(Markdown(text_so_far),
   refresh=True)`` per token. Each frame costs O(answer so far), so the whole stream is not
   run: a few consecutive token frames are timed at several points of the answer and the total
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from claude_chat.engine.events import TextDelta  # noqa: E402
 from claude_chat.engine.stats import SessionStats  # noqa: E402
+from claude_chat.terminal.above_prompt import AbovePrompt, PromptOutput  # noqa: E402
 from claude_chat.terminal.live_view import LiveTurnView  # noqa: E402
 
 WIDTH, HEIGHT = 100, 40
@@ -224,6 +229,53 @@ def ours(tokens: list[str], frame_every: int) -> Figures:
     return asyncio.run(run())
 
 
+def ours_with_prompt(tokens: list[str], frame_every: int) -> Figures:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.input import create_pipe_input
+
+    async def run() -> Figures:
+        console = terminal()
+        stream = console.file
+        assert isinstance(stream, io.StringIO)
+        output = PromptOutput(
+            stream, lambda: Size(rows=HEIGHT, columns=WIDTH), term="xterm-256color"
+        )
+        above = AbovePrompt(stream, output)
+        console.file = above  # type: ignore[assignment]
+        with create_pipe_input() as keys, create_app_session(input=keys, output=output):
+            session: PromptSession[str] = PromptSession(
+                bottom_toolbar=" claude-opus-5-5 · 1f0c9a2e · default · answering… "
+            )
+            started_up = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            prompt = asyncio.ensure_future(
+                session.prompt_async("❯ ", pre_run=lambda: loop.call_soon(started_up.set))
+            )
+            await started_up.wait()
+            above.app = session.app
+            view = LiveTurnView(
+                console, SessionStats(), "full", fps=0, reserved_rows=above.prompt_height
+            )
+            written = stream.tell()
+            started = time.process_time()
+            view.start()
+            for index, token in enumerate(tokens, 1):
+                view.on_event(TextDelta(token))
+                if index % frame_every == 0:
+                    view.frame()
+            view.close()
+            cpu = time.process_time() - started
+            written = stream.tell() - written
+            above.app = None
+            keys.send_text("\r")
+            await prompt
+        return Figures(cpu, len(tokens), written, view.largest_region)
+
+    return asyncio.run(run())
+
+
 def prefixes(tokens: list[str], first: int, end: int) -> list[str]:
     """The text so far after each of ``tokens[first:end]`` (one string per token)."""
     text = "".join(tokens[:first])
@@ -354,6 +406,8 @@ def main() -> None:
         print(header)
         mine = ours(tokens, args.frame_every)
         print(row(f"  ours, frame/{args.frame_every} tok", mine))
+        below = ours_with_prompt(tokens, args.frame_every)
+        print(row(f"  ours, frame/{args.frame_every}, prompt up", below))
         if size == sizes[0]:
             worst = ours(tokens, 1)
             print(row("  ours, frame/token (worst)", worst))
@@ -365,12 +419,16 @@ def main() -> None:
             print(row(f"  baseline, {len(head)} tok, sampl.", baseline_sampled(head)))
         ratio = naive.us_per_token / mine.us_per_token
         print(f"  baseline / ours, CPU per token: {ratio:.0f}x\n", flush=True)
-        results.append((size, mine, naive, ratio))
+        results.append((size, mine, below, naive, ratio))
 
     print("summary (µs of CPU per token)")
-    print(f"{'lines':>8}{'ours':>10}{'baseline*':>12}{'ratio':>10}")
-    for size, mine, naive, ratio in results:
-        print(f"{size:>8}{mine.us_per_token:>10.1f}{naive.us_per_token:>12.0f}{ratio:>9.0f}x")
+    print(f"{'lines':>8}{'ours':>10}{'prompt up':>11}{'+':>7}{'baseline*':>12}{'ratio':>10}")
+    for size, mine, below, naive, ratio in results:
+        more = below.us_per_token / mine.us_per_token - 1
+        print(
+            f"{size:>8}{mine.us_per_token:>10.1f}{below.us_per_token:>11.1f}{more:>7.1%}"
+            f"{naive.us_per_token:>12.0f}{ratio:>9.0f}x"
+        )
     print(f"\nbenchmark wall time: {time.monotonic() - wall:.0f} s")
 
 

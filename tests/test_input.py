@@ -241,3 +241,69 @@ def test_a_code_block_copied_from_the_screen_is_the_code(term: Terminal) -> None
     for line in code:
         rows_with_it = [row for row in written.split("\n") if line.strip() in row]
         assert rows_with_it and all(row.endswith(line) for row in rows_with_it)
+
+
+def streaming(screen: str) -> bool:
+    return "Ctrl+C to interrupt" in screen
+
+
+def test_typing_while_claude_answers_shows_and_queues_in_order(
+    term: Terminal, api: FakeAnthropicAPI
+) -> None:
+    term.enter("SLOW 30")
+    term.wait_for("slow1", timeout=30)
+    term.type("first queued")
+    # Visible while the answer still streams.
+    screen = term.wait_for(lambda s: prompt_line(term) == f"{PROMPT} first queued", timeout=10)
+    assert streaming(screen) and "slow29" not in screen
+    term.enter()
+    term.enter("second\x1b\rof two lines")
+    screen = term.wait_for("queued: second", timeout=10)
+    assert screen.index("queued: first queued") < screen.index("queued: second")
+    assert "of two lines" not in screen  # a queued message shows its first line
+    assert streaming(term.display()) and len(api.message_requests()) == 1
+    screen = term.wait_for(lambda s: s.count("first token") == 3, timeout=60)
+    sent = [r.last_user_text for r in api.message_requests()]
+    assert sent == ["SLOW 30", "first queued", "second\nof two lines"]
+    # Each went into the scrollback as the prompt showed it, once, after the answer before.
+    assert screen.index("slow29") < screen.index(f"{PROMPT} first queued")
+    assert screen.index("Echo: first queued") < screen.index(f"{PROMPT} second")
+    assert "queued:" not in term.display()
+
+
+def test_up_takes_the_last_queued_back_and_ctrl_c_clears_first(
+    term: Terminal, api: FakeAnthropicAPI
+) -> None:
+    term.enter("SLOW 30")
+    term.wait_for("slow1", timeout=30)
+    term.enter("keep me")
+    term.enter("take me back")
+    term.wait_for("queued: take me back", timeout=10)
+    term.type("\x1b[A")  # Up on the empty prompt
+    term.wait_for(lambda s: prompt_line(term) == f"{PROMPT} take me back", timeout=10)
+    assert "queued: take me back" not in term.display()
+    assert "queued: keep me" in term.display()
+    # Ctrl+C with text in the prompt clears it; the answer goes on.
+    term.ctrl("c")
+    term.wait_for(lambda s: prompt_line(term) == PROMPT, timeout=10)
+    assert streaming(term.display())
+    # On the empty prompt it interrupts; what was queued is sent after.
+    term.ctrl("c")
+    screen = term.wait_for("Echo: keep me", timeout=60)
+    assert "interrupted" in screen and "slow29" not in screen
+    sent = [r.last_user_text for r in api.message_requests()]
+    assert sent[-1] == "keep me" and "take me back" not in sent
+
+
+def test_some_commands_run_at_once_while_claude_answers_others_wait(
+    term: Terminal, api: FakeAnthropicAPI
+) -> None:
+    term.enter("SLOW 30")
+    term.wait_for("slow1", timeout=30)
+    term.enter("/thinking collapsed")
+    term.wait_for("queued: /thinking collapsed", timeout=10)
+    term.enter("/status")
+    screen = term.wait_for("pid ", timeout=30)
+    assert streaming(term.display()) and "slow29" not in screen
+    screen = term.wait_for("thinking: collapsed", timeout=60)
+    assert screen.index("slow29") < screen.index("thinking: collapsed")

@@ -73,8 +73,11 @@ class AbovePrompt:
         self.app: Application[Any] | None = None
         # Off while something else has the screen (a question, an editor).
         self.suspended = False
-        # Whether the cursor stands after text on its row (the live region's last row), rather
-        # than at the start of an empty one; the prompt goes on the row below, then.
+        # Whether the last write ended after text on its row (the live region's last row)
+        # rather than at the start of an empty one. Then the cursor is kept at the start of
+        # the row below, where the prompt is (or will be) drawn, and the next write goes
+        # back up first: so a prompt that comes and goes between two writes (Enter queues a
+        # message, a question takes the screen) always finds the cursor where it belongs.
         self._mid_row = False
 
     @contextlib.contextmanager
@@ -101,8 +104,9 @@ class AbovePrompt:
 
     def write(self, text: str) -> int:
         if not self.prompt_shown:
-            self._stream.write(text)
+            before = "\r" + _up(1) if self._mid_row else ""
             self._note(text)
+            self._stream.write(before + text + ("\r\n" if self._mid_row else ""))
             return len(text)
         assert self.app is not None
         renderer = self.app.renderer

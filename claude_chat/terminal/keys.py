@@ -57,6 +57,16 @@ def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
         event.app.erase_when_done = True
         event.current_buffer.validate_and_handle()
 
+    @bindings.add("c-d", filter=Condition(actions.busy))
+    def _quit_after(event: KeyPressEvent) -> None:
+        """While Claude answers: quit once the answer has ended."""
+        buffer = event.current_buffer
+        if buffer.text:
+            buffer.delete()
+        else:
+            event.app.erase_when_done = True  # the answer goes on where the prompt was
+            event.app.exit(exception=EOFError())
+
     @Condition
     def can_take_back() -> bool:
         return bool(actions.queued()) and not get_app().current_buffer.text

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
-from rich.console import Console, ConsoleOptions
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.text import Text
 
@@ -125,6 +125,18 @@ class LiveTurnView:
 
     def resume(self) -> None:
         self._paused = False
+
+    def show(self, renderable: RenderableType) -> None:
+        """Something else to print meanwhile (a command's output): above the region, which
+        would otherwise be overwritten by it."""
+        if self._paused or self._closed:
+            self.console.print(renderable)
+            return
+        self._flush_all()
+        self._finished.extend(
+            self.console.render_lines(renderable, self.console.options, pad=False)
+        )
+        self.frame()
 
     # -- events --------------------------------------------------------------------------
 

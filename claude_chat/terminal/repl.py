@@ -43,7 +43,9 @@ from claude_chat.terminal.path_completion import MentionCompleter
 from claude_chat.terminal.turn import TurnView, log_internal_error, open_journal, run_turn
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+
+    from claude_chat.terminal.live_view import LiveTurnView
 
 
 class SlashCompleter(Completer):
@@ -102,6 +104,9 @@ class Repl:
         self.exit_code = 0
         self.listed_sessions: list[SessionSummary] = []
         self._active_view: TurnView | None = None
+        # The answer drawn in place while the prompt is up: what else is printed meanwhile
+        # goes above it.
+        self._live_view: LiveTurnView | None = None
         self.last_message: str | None = None
         self.journal = open_journal(config)
         self.engine.ask_permission = self._ask_permission
@@ -253,7 +258,7 @@ class Repl:
         """A queued line, now sent, as the prompt showed it when it was typed."""
         from rich.text import Text
 
-        self.console.print(Text("❯ ", style="bold cyan") + Text(line))
+        self._show(Text("❯ ", style="bold cyan") + Text(line))
 
     async def _handle(self, line: str) -> None:
         from claude_chat.terminal.commands import message_text, parse_command
@@ -304,7 +309,11 @@ class Repl:
                 view.set_status("interrupting")
                 interrupting.append(asyncio.ensure_future(self.engine.interrupt()))
 
+        from claude_chat.terminal.live_view import LiveTurnView
+
         self._active_view = view
+        if self._worker is not None and isinstance(view, LiveTurnView):
+            self._live_view = view
         try:
             with self._keys_while_working(on_key, interrupt):
                 result = await run_turn(
@@ -312,6 +321,7 @@ class Repl:
                 )
         finally:
             self._active_view = None
+            self._live_view = None
         self.notifier.answer_ended(result.duration_s, "Claude has answered")
         for task in interrupting:
             await task
@@ -603,7 +613,13 @@ class Repl:
     def _print_line(self, text: str, style: str = "") -> None:
         from rich.text import Text
 
-        self.console.print(Text(text, style=style))
+        self._show(Text(text, style=style))
+
+    def _show(self, renderable: RenderableType) -> None:
+        if self._live_view is not None:
+            self._live_view.show(renderable)
+        else:
+            self.console.print(renderable)
 
     def say(self, text: str) -> None:
         self._print_line(text)
@@ -611,7 +627,7 @@ class Repl:
     def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         from claude_chat.terminal.render import table
 
-        self.console.print(table(headers, rows))
+        self._show(table(headers, rows))
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         from claude_chat.terminal.describe import recap_line
@@ -650,7 +666,7 @@ class Repl:
         table.add_column()
         for name, value in pairs:
             table.add_row(Text(name), Text(value))
-        self.console.print(table)
+        self._show(table)
 
     def clear_screen(self) -> None:
         self.console.clear()
@@ -659,4 +675,5 @@ class Repl:
         self._exiting = True
         app = self.prompt_session.app
         if app.is_running and self._worker is not None:
+            app.erase_when_done = True
             app.exit(exception=EOFError())
