@@ -79,6 +79,7 @@ class AbovePrompt:
         # back up first: so a prompt that comes and goes between two writes (Enter queues a
         # message, a question takes the screen) always finds the cursor where it belongs.
         self._mid_row = False
+        self._height: int | None = None
 
     @contextlib.contextmanager
     def suspend(self) -> Iterator[None]:
@@ -99,8 +100,12 @@ class AbovePrompt:
         app = self.app
         if app is None:
             return 2
+        if self._height is not None and self._output.last_full_render is not None:
+            return self._height  # the prompt has not changed since
         size = self._output.get_size()
-        return max(app.layout.container.preferred_height(size.columns, size.rows).preferred, 2)
+        preferred = app.layout.container.preferred_height(size.columns, size.rows).preferred
+        self._height = max(preferred, 2)
+        return self._height
 
     def write(self, text: str) -> int:
         if not self.prompt_shown:

@@ -353,12 +353,19 @@ class Repl:
         return blocks
 
     @contextlib.asynccontextmanager
-    async def _whole_screen(self) -> AsyncIterator[None]:
+    async def _whole_screen(self, pause_answer: bool = True) -> AsyncIterator[None]:
         """The prompt (if it is up) leaves the screen and the keyboard to a question or an
-        editor meanwhile, and comes back as it was."""
-        async with in_terminal():
-            with self._above.suspend():
-                yield
+        editor meanwhile, and comes back as it was; so does the answer streaming above it."""
+        view = self._active_view if pause_answer else None
+        if view is not None:
+            view.pause()
+        try:
+            async with in_terminal():
+                with self._above.suspend():
+                    yield
+        finally:
+            if view is not None:
+                view.resume()
 
     def _cwd(self) -> Path:
         return Path(self.engine.cwd or self.engine.config.cwd or os.getcwd())
@@ -488,7 +495,7 @@ class Repl:
                 *(k for k in source.read_keys() if not self.notifier.take(k)),
             ]
         try:
-            async with self._whole_screen():
+            async with self._whole_screen(pause_answer=False):  # paused above
                 for line, style in permission_lines(request, self.console.width):
                     self._print_line(line, style)
                 try:
