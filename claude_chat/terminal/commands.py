@@ -23,6 +23,7 @@ from claude_chat.engine.errors import CommandError
 from claude_chat.engine.secrets import secrets_from
 from claude_chat.engine.stats import SessionStats
 from claude_chat.store import export, sessions, transcript
+from claude_chat.store.lock import SessionLock, SessionLockedError
 from claude_chat.store.sessions import RecapLine, SessionSummary
 
 TABLE_ROWS = 30
@@ -39,6 +40,8 @@ class CommandContext(Protocol):
     listed_sessions: list[SessionSummary]
     # The last message the user sent (or tried to), for /retry.
     last_message: str | None
+    # The lock of the session the chat is in: two processes must not write one session.
+    session_lock: SessionLock
 
     async def send_message(self, text: str) -> None:
         """Send ``text`` as a message, shown as any other turn."""
@@ -356,6 +359,7 @@ async def _fork(ctx: CommandContext, args: str) -> None:
     session_id = _current(ctx, "forked")
     _refuse_while_busy(ctx, "forking")
     fork_id = await asyncio.to_thread(sessions.fork, session_id)
+    ctx.session_lock.hold(fork_id)
     await _switch(ctx, fork_id)
     ctx.say(f"forked {session_id} → {fork_id}; you are in the fork now")
     ctx.say(f"the original: claude-chat --session {session_id}")
@@ -370,6 +374,11 @@ async def _delete(ctx: CommandContext, args: str) -> None:
     current = target.session_id == ctx.engine.session_id
     if current:
         _refuse_while_busy(ctx, "deleting this session")
+    holder = ctx.session_lock.holder(target.session_id)
+    if holder is not None:
+        raise CommandError(
+            f"session {target.session_id[:8]} is open in claude-chat process {holder}: not deleted"
+        )
     question = f"delete session {target.session_id[:8]} {target.title[:60]!r}"
     question += f" ({target.turns} turns{', the current one' if current else ''})? [y/N] "
     if not await ctx.confirm(question):
@@ -527,13 +536,23 @@ def relative_time(seconds: float) -> str:
 
 async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
     cwd = sessions.session_dir(target, _chat_cwd(ctx))
-    if await asyncio.to_thread(sessions.end_torn_record, target.path):
-        ctx.say(sessions.TORN_WARNING)
-    await _switch(ctx, target.session_id, cwd)
-    ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
+    session_id = target.session_id
+    try:
+        ctx.session_lock.hold(session_id)
+    except SessionLockedError as exc:
+        if not await ctx.confirm(f"{exc}; go on in a copy of it instead? [y/N] "):
+            raise CommandError(f"{exc}: not resumed (/fork there, or --fork, copies it)") from None
+        session_id = await asyncio.to_thread(sessions.fork, target.session_id)
+        ctx.session_lock.hold(session_id)
+        ctx.say(f"forked {target.session_id} → {session_id}")
+    else:
+        if await asyncio.to_thread(sessions.end_torn_record, target.path):
+            ctx.say(sessions.TORN_WARNING)
+    await _switch(ctx, session_id, cwd)
+    ctx.say(f"resumed session {session_id} {target.title[:60]!r}")
     if cwd is not None:
         ctx.say(f"that session is in {target.cwd}: Claude Code works there now")
-    ctx.show_recap(await asyncio.to_thread(sessions.recap, target.session_id))
+    ctx.show_recap(await asyncio.to_thread(sessions.recap, session_id))
 
 
 async def _switch(ctx: CommandContext, session_id: str | None, cwd: Path | None = None) -> None:

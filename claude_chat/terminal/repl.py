@@ -30,10 +30,18 @@ from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import PermissionDecision, PermissionRequest
 from claude_chat.engine.stats import SessionStats
+from claude_chat.store import lock
+from claude_chat.store.lock import SessionLock
 from claude_chat.store.sessions import RecapLine, SessionSummary
 from claude_chat.terminal.commands import registry
 from claude_chat.terminal.keys import KEY_HELP, prompt_key_bindings
-from claude_chat.terminal.turn import TurnView, log_internal_error, open_journal, run_turn
+from claude_chat.terminal.turn import (
+    TurnView,
+    follow_session,
+    log_internal_error,
+    open_journal,
+    run_turn,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -96,11 +104,17 @@ def parse_permission_answer(answer: str) -> PermissionDecision | None:
 class Repl:
     """The interactive front; also the ``CommandContext`` its commands talk to."""
 
-    def __init__(self, config: ChatConfig, make_console: Callable[[], Console]) -> None:
+    def __init__(
+        self,
+        config: ChatConfig,
+        make_console: Callable[[], Console],
+        session_lock: SessionLock | None = None,
+    ) -> None:
         # rich is imported on first use, not before the first prompt.
         self._make_console = make_console
         self._console: Console | None = None
         self.engine = ChatEngine(config, on_change=self._invalidate)
+        self.session_lock = session_lock or lock.session_lock()
         self.stats = SessionStats()
         self.thinking = config.thinking
         self.key_help: Sequence[tuple[str, str]] = KEY_HELP
@@ -163,9 +177,11 @@ class Repl:
                     self._hint = ""
                     if line.strip():
                         await self._handle(line)
+                        follow_session(self.session_lock, self.engine)
             finally:
                 self.journal.close()
                 await self.engine.close()
+                self.session_lock.release()
         if self.engine.session_id:
             self._print_line(
                 f"Resume this conversation with: claude-chat --session {self.engine.session_id}",
