@@ -72,6 +72,20 @@ class ModelChoice:
     description: str
 
 
+@dataclass(frozen=True)
+class ClaudeCommand:
+    """A slash command Claude Code itself runs: a built-in, a command file, a skill."""
+
+    name: str
+    description: str
+    argument_hint: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
 @dataclass
 class _Turn:
     queue: asyncio.Queue[Event]
@@ -105,6 +119,7 @@ class ChatEngine:
         self.cli_version: str | None = None
         self.cli_pid: int | None = None
         self.models: list[ModelChoice] = []
+        self.claude_commands: list[ClaudeCommand] = []
         # How a tool call Claude Code asks about is decided: the front asks the user. With
         # none (piped mode), every such call is denied, with a line saying so.
         self.ask_permission: Callable[[PermissionRequest], Awaitable[PermissionDecision]] | None = (
@@ -298,6 +313,19 @@ class ChatEngine:
             )
             for entry in info.get("models") or []
             if isinstance(entry, dict)
+        ]
+        self.claude_commands = [
+            ClaudeCommand(
+                name=str(entry["name"]),
+                description=str(entry.get("description") or ""),
+                argument_hint=str(entry.get("argumentHint") or ""),
+                aliases=tuple(str(a) for a in entry.get("aliases") or () if a),
+            )
+            for entry in info.get("commands") or []
+            # Names with a leading underscore are Claude Code's internal ones.
+            if isinstance(entry, dict)
+            and entry.get("name")
+            and not str(entry["name"]).startswith("_")
         ]
         if self.settings.model is None:
             default = next((m for m in self.models if m.alias == "default"), None)

@@ -129,8 +129,5 @@ class PipedChat:
         width = max((len(name) for name, _ in pairs), default=0)
         self.say("\n".join(f"{name.ljust(width)}  {value}" for name, value in pairs))
 
-    def clear_screen(self) -> None:
-        pass
-
     def request_exit(self) -> None:
         self._exiting = True

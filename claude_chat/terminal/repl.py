@@ -33,7 +33,7 @@ from claude_chat.engine.stats import SessionStats
 from claude_chat.store import lock
 from claude_chat.store.lock import SessionLock
 from claude_chat.store.sessions import RecapLine, SessionSummary
-from claude_chat.terminal.commands import registry
+from claude_chat.terminal.commands import command_summary, not_ours, registry
 from claude_chat.terminal.keys import KEY_HELP, prompt_key_bindings
 from claude_chat.terminal.turn import (
     TurnView,
@@ -57,11 +57,18 @@ class SlashCompleter(Completer):
         text = document.text_before_cursor
         if not text.startswith("/") or "\n" in text:
             return
+        theirs = not_ours(self.engine.claude_commands)
         if " " not in text:
+            typed = text[1:].lower()
             for command in registry.commands:
                 for name in (command.name, *command.aliases):
-                    if name.startswith(text[1:].lower()) and name != "?":
+                    if name.startswith(typed) and name != "?":
                         yield Completion("/" + name, -len(text), display_meta=command.summary)
+            for claude in theirs:
+                for name in claude.names:
+                    if name.lower().startswith(typed):
+                        summary = command_summary(claude.description, 60)
+                        yield Completion("/" + name, -len(text), display_meta=summary)
             return
         name, _, arg = text[1:].partition(" ")
         choices: Sequence[str] = ()
@@ -70,7 +77,7 @@ class SlashCompleter(Completer):
         elif name == "thinking":
             choices = THINKING_DISPLAYS
         elif name == "help":
-            choices = [c.name for c in registry.commands]
+            choices = [c.name for c in registry.commands] + [c.name for c in theirs]
         for choice in choices:
             if choice.startswith(arg) and " " not in arg:
                 yield Completion(choice, -len(arg))
@@ -409,9 +416,6 @@ class Repl:
         for name, value in pairs:
             table.add_row(Text(name), Text(value))
         self.console.print(table)
-
-    def clear_screen(self) -> None:
-        self.console.clear()
 
     def request_exit(self) -> None:
         self._exiting = True
