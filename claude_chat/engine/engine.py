@@ -137,7 +137,6 @@ class ChatEngine:
         self._process_cost = 0.0
         self._stderr_tail: deque[str] = deque(maxlen=20)
         self._losses: list[float] = []  # when the process was lost, for giving up on restarts
-        self._spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]] | None = None
 
     # -- what it runs with ------------------------------------------------------------------
 
@@ -231,11 +230,26 @@ class ChatEngine:
 
     # -- sessions --------------------------------------------------------------------------
 
-    def warm_spare(self) -> None:
-        """Start a process for a fresh session in the background, so that a switch to a new
-        session does not wait for Claude Code to start."""
-        if self._spare is None and self.state not in ("closed", "failed"):
-            self._spare = asyncio.get_running_loop().create_task(self._connect(None))
+    async def new_conversation(self) -> None:
+        """Start a new conversation in the same process, as Claude Code's own ``/clear`` does:
+        Claude Code reports a new session and forgets the earlier context; nothing restarts."""
+        if self.busy:
+            raise TurnInProgressError("an answer is still streaming; wait for it or press Ctrl+C")
+        if self.state in ("stopped", "failed"):
+            # No process: the next one starts a new session of its own.
+            self.settings.session_id = None
+            self._notify()
+            return
+        result: TurnResult | None = None
+        async with contextlib.aclosing(self.send("/clear")) as events:
+            async for event in events:
+                if isinstance(event, TurnResult):
+                    result = event
+        # Claude Code counts the cost of the new conversation from zero.
+        self._process_cost = 0.0
+        if result is not None and result.is_error:
+            detail = result.error.message if result.error else "it reported an error"
+            raise ChatError(f"Claude Code did not start a new conversation: {detail}")
 
     async def switch_session(self, session_id: str | None, cwd: Path | None = None) -> None:
         """Go on in another session (None: a new one): this process is closed and another
@@ -249,24 +263,6 @@ class ChatEngine:
         if cwd is not None:
             self.settings.cwd = cwd
         self._reported_cwd = None
-        spare, self._spare = self._spare, None
-        if session_id is None and cwd is None and spare is not None:
-            self._set_state("starting")
-            try:
-                client, info = await spare
-            except Exception:
-                self._set_state("stopped")  # start as usual below
-            else:
-                model = self.model
-                self._install(client, info)
-                if model and self.model != model:
-                    await self.set_model(model)
-                mode = self.settings.permission_mode
-                if mode and self.permission_mode != mode:
-                    await self.set_permission_mode(mode)
-                return
-        elif spare is not None:
-            await _discard(spare)
         self._set_state("stopped")
         self.start()
         await self.wait_ready()
@@ -336,9 +332,6 @@ class ChatEngine:
     async def close(self) -> None:
         """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
         self._set_state("closed")
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            await _discard(spare)
         await self._stop_process()
 
     async def _stop_process(self) -> None:
@@ -540,10 +533,6 @@ class ChatEngine:
             raise CommandError(f"Claude Code refused permission mode {mode}: {exc}{hint}") from exc
         self.settings.permission_mode = mode
         self._reported_mode = None  # the process now runs in the chosen mode
-        # A spare started before the change would bring the old mode to the next session.
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            await _discard(spare)
         self._notify()
 
     def _turn_result(self, turn: _Turn, end: TurnEnd) -> TurnResult:
@@ -618,18 +607,6 @@ class ChatEngine:
     def _notify(self) -> None:
         if self._on_change is not None:
             self._on_change()
-
-
-async def _discard(spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]]) -> None:
-    """Close a process that was started but is not wanted."""
-    if not spare.done():
-        spare.cancel()
-    await _settle(spare)
-    if spare.cancelled() or spare.exception() is not None:
-        return
-    client, _ = spare.result()
-    with contextlib.suppress(Exception):
-        await client.disconnect()
 
 
 async def _settle(task: asyncio.Task[Any]) -> None:

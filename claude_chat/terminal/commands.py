@@ -374,11 +374,13 @@ async def _resume(ctx: CommandContext, args: str) -> None:
 async def _clear(ctx: CommandContext, args: str) -> None:
     """Start a new conversation, as Claude Code's /clear does; the current one stays stored
     (/sessions, /resume). Ctrl+L clears the screen instead."""
-    _refuse_while_busy(ctx, "starting a new session")
+    _refuse_while_busy(ctx, "starting a new conversation")
     previous = ctx.engine.session_id
-    await _switch(ctx, None)
+    await ctx.engine.new_conversation()
+    ctx.stats = SessionStats()
     ctx.say(
-        "new session" + (f" (the last one: claude-chat --session {previous})" if previous else "")
+        "new conversation"
+        + (f" (the last one: claude-chat --session {previous})" if previous else "")
     )
 
 

@@ -83,8 +83,6 @@ class SlashCompleter(Completer):
                 yield Completion(choice, -len(arg))
 
 
-# How long the chat must be idle after an answer before a spare process is started for /new.
-_SPARE_AFTER_IDLE_S = 3.0
 _PERMISSION_PROMPT = FormattedText(
     [("bold", "Allow? "), ("", "y once · a always (this session) · n deny [reason] › ")]
 )
@@ -241,9 +239,6 @@ class Repl:
             self._active_view = None
         for task in interrupting:
             await task
-        # Someone who chats may well start another conversation: have its process ready,
-        # but only once the chat is idle, so that it does not slow the next answer.
-        asyncio.get_running_loop().call_later(_SPARE_AFTER_IDLE_S, self._warm_spare_if_idle)
 
     async def _ask_permission(self, request: PermissionRequest) -> PermissionDecision:
         """Claude Code asks whether a tool call may run: show it and ask, with the answer
@@ -277,10 +272,6 @@ class Repl:
             store_typeahead(self.prompt_session.input, typed_ahead)
             if view is not None:
                 view.resume()
-
-    def _warm_spare_if_idle(self) -> None:
-        if not self.engine.busy and self._active_view is None:
-            self.engine.warm_spare()
 
     async def _recap_at_start(self, session_id: str) -> None:
         from claude_chat.store.sessions import recap
