@@ -14,6 +14,7 @@ from claude_chat.engine.errors import CommandError
 from claude_chat.engine.stats import SessionStats
 from claude_chat.store.lock import session_lock
 from claude_chat.terminal.commands import message_text, parse_command, registry
+from claude_chat.terminal.turn_lines import StyledLine
 from tests.fake_transport import FakeCLI
 
 
@@ -29,6 +30,9 @@ class Context:
 
     def say(self, text: str) -> None:
         self.lines.append(text)
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        self.lines.extend(line.text for line in lines)
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.lines.extend(f"{a} | {b}" for a, b in pairs)

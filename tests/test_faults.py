@@ -48,6 +48,7 @@ from claude_chat.store.sessions import RecapLine, SessionSummary, project_key
 from claude_chat.terminal.commands import message_text, parse_command, registry
 from claude_chat.terminal.plain_view import PlainTurnView
 from claude_chat.terminal.turn import run_turn
+from claude_chat.terminal.turn_lines import StyledLine
 from tests.fake_api import (
     FakeAnthropicAPI,
     HTTPError,
@@ -490,6 +491,9 @@ class FuzzContext:
 
     def say(self, text: str) -> None:
         self.shown.append(text)
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        self.shown.extend(line.text for line in lines)
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.shown.extend(f"{name}  {value}" for name, value in pairs)

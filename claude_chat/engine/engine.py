@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,7 @@ from claude_chat.engine.errors import (
     TurnInProgressError,
 )
 from claude_chat.engine.events import (
+    Compacted,
     Event,
     PermissionDecision,
     PermissionDenied,
@@ -39,6 +40,7 @@ from claude_chat.engine.events import (
     TurnError,
     TurnResult,
 )
+from claude_chat.engine.todos import TODO_TOOL, Todo, todos_from
 
 if TYPE_CHECKING:
     from claude_agent_sdk import (
@@ -119,6 +121,11 @@ class ChatEngine:
         self.cli_version: str | None = None
         self.cli_pid: int | None = None
         self.models: list[ModelChoice] = []
+        # How full the context window is (tokens of the last API call's input side), the size
+        # of the window, and Claude Code's task list: None until a turn of this conversation says.
+        self.context_tokens: int | None = None
+        self.context_window: int | None = None
+        self.todos: tuple[Todo, ...] | None = None
         self.claude_commands: list[ClaudeCommand] = []
         # How a tool call Claude Code asks about is decided: the front asks the user. With
         # none (piped mode), every such call is denied, with a line saying so.
@@ -238,6 +245,7 @@ class ChatEngine:
         if self.state in ("stopped", "failed"):
             # No process: the next one starts a new session of its own.
             self.settings.session_id = None
+            self._forget_conversation()
             self._notify()
             return
         result: TurnResult | None = None
@@ -247,6 +255,7 @@ class ChatEngine:
                     result = event
         # Claude Code counts the cost of the new conversation from zero.
         self._process_cost = 0.0
+        self._forget_conversation()
         if result is not None and result.is_error:
             detail = result.error.message if result.error else "it reported an error"
             raise ChatError(f"Claude Code did not start a new conversation: {detail}")
@@ -263,9 +272,24 @@ class ChatEngine:
         if cwd is not None:
             self.settings.cwd = cwd
         self._reported_cwd = None
+        self._forget_conversation()
         self._set_state("stopped")
         self.start()
         await self.wait_ready()
+
+    def _forget_conversation(self) -> None:
+        """What the engine knew of the conversation it leaves; the next turns tell again."""
+        self.context_tokens = None
+        self.context_window = None
+        self.todos = None
+
+    @property
+    def context_percent(self) -> int | None:
+        """How full the context window is, in percent, once a turn has said."""
+        if self.context_tokens is None:
+            return None
+        window = self.context_window or known_context_window(self.model)
+        return min(round(100 * self.context_tokens / window), 100)
 
     def _options(self, resume: str | None) -> ClaudeAgentOptions:
         from claude_agent_sdk import ClaudeAgentOptions
@@ -377,7 +401,7 @@ class ChatEngine:
             await self.wait_ready()
             client = self._client
             assert client is not None and self._translator_type is not None
-            self._translator = self._translator_type()
+            self._translator = self._translator_type(local_command=text.lstrip().startswith("/"))
             self._set_state("running")
             turn.started = time.monotonic()
             try:
@@ -447,6 +471,10 @@ class ChatEngine:
         if end is not None:
             if end.session_id:
                 self.settings.session_id = end.session_id
+            if end.context_tokens is not None:
+                self.context_tokens = end.context_tokens
+            if end.context_window is not None:
+                self.context_window = end.context_window
             if turn is not None:
                 turn.queue.put_nowait(self._turn_result(turn, end))
             return
@@ -466,6 +494,14 @@ class ChatEngine:
                     turn.answer_parts.append(event.text)
             elif isinstance(event, TurnError) and turn.error is None:
                 turn.error = event
+            elif isinstance(event, Compacted):
+                event = replace(event, elapsed_s=time.monotonic() - turn.sent)
+                if event.post_tokens is not None:
+                    self.context_tokens = event.post_tokens
+            if isinstance(event, ToolCall) and event.name == TODO_TOOL:
+                todos = todos_from(event.input) if event.parent_tool_use_id is None else None
+                if todos is not None:
+                    self.todos = todos
             turn.queue.put_nowait(event)
 
     async def _can_use_tool(
@@ -622,6 +658,12 @@ def _import_translator() -> type[Translator]:
     from claude_chat.engine.translate import Translator
 
     return Translator
+
+
+def known_context_window(model: str | None) -> int:
+    """The context window of ``model`` when Claude Code has not said it: a million tokens for
+    the long-context variants (``[1m]``), 200k for the others."""
+    return 1_000_000 if model and "[1m]" in model.lower() else 200_000
 
 
 def _str_or_none(value: object) -> str | None:

@@ -26,6 +26,7 @@ from claude_chat.engine.stats import SessionStats
 from claude_chat.store import export, sessions, transcript
 from claude_chat.store.lock import SessionLock, SessionLockedError
 from claude_chat.store.sessions import RecapLine, SessionSummary
+from claude_chat.terminal.turn_lines import StyledLine, checklist
 
 TABLE_ROWS = 30
 _COMMAND = re.compile(r"/([A-Za-z][\w-]*)(?:\s+(.*))?", re.DOTALL)
@@ -54,6 +55,9 @@ class CommandContext(Protocol):
         """Show aligned ``name  value`` rows."""
 
     def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None: ...
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        """Show lines with their styles (plain text where there are none)."""
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         """Show the end of a conversation the chat is going on with."""
@@ -382,6 +386,26 @@ async def _clear(ctx: CommandContext, args: str) -> None:
         "new conversation"
         + (f" (the last one: claude-chat --session {previous})" if previous else "")
     )
+
+
+@registry.command("compact", args="[INSTRUCTIONS]")
+async def _compact(ctx: CommandContext, args: str) -> None:
+    """Free context: Claude Code replaces the conversation so far by a summary of it, and the
+    chat goes on from there. INSTRUCTIONS say what the summary must keep.
+
+    Shows how long it took and how many tokens the context held before and after.
+    """
+    _current(ctx, "compacted")
+    _refuse_while_busy(ctx, "compacting")
+    await ctx.send_message(f"/compact {args}".rstrip())
+
+
+@registry.command("todos")
+async def _todos(ctx: CommandContext, args: str) -> None:
+    """Show Claude Code's task list as it last set it in this conversation."""
+    if ctx.engine.todos is None:
+        raise CommandError("Claude Code has not made a task list in this conversation")
+    ctx.show_lines(checklist(ctx.engine.todos))
 
 
 @registry.command("rename", args="TITLE")

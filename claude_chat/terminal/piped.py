@@ -21,6 +21,7 @@ from claude_chat.store.sessions import RecapLine, SessionSummary
 from claude_chat.terminal.commands import message_text, parse_command, registry
 from claude_chat.terminal.plain_view import PlainTurnView
 from claude_chat.terminal.turn import follow_session, log_internal_error, open_journal, run_turn
+from claude_chat.terminal.turn_lines import StyledLine
 
 
 def clean_line(raw: bytes) -> str:
@@ -113,6 +114,9 @@ class PipedChat:
     def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         # Tab-separated: easy to read and to cut.
         self.say("\n".join("\t".join(row) for row in [list(headers), *rows]))
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        self.say("\n".join(line.text for line in lines))
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         # The recap is for a person looking at a screen; piped output stays the answers.

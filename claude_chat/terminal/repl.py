@@ -42,6 +42,7 @@ from claude_chat.terminal.turn import (
     open_journal,
     run_turn,
 )
+from claude_chat.terminal.turn_lines import StyledLine
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,6 +84,8 @@ class SlashCompleter(Completer):
                 yield Completion(choice, -len(arg))
 
 
+# From here on the toolbar's context figure is highlighted and suggests /compact.
+_CONTEXT_WARNING_PERCENT = 80
 _PERMISSION_PROMPT = FormattedText(
     [("bold", "Allow? "), ("", "y once · a always (this session) · n deny [reason] › ")]
 )
@@ -343,8 +346,19 @@ class Repl:
             "closed": "closed",
         }[engine.state]
         session = engine.session_id[:8] if engine.session_id else "new session"
-        parts = [engine.model or "default model", session, engine.permission_mode, state]
-        return FormattedText([("", " " + " · ".join(parts) + " ")])
+        head = " " + " · ".join([engine.model or "default model", session, engine.permission_mode])
+        percent = engine.context_percent
+        if percent is None:
+            context = []
+        elif percent >= _CONTEXT_WARNING_PERCENT:
+            # Nearly full: Claude Code will compact on its own soon, at a moment of its choice.
+            context = [
+                ("", " · "),
+                ("bg:ansiyellow fg:ansiblack bold", f" context {percent}% · /compact "),
+            ]
+        else:
+            context = [("", f" · context {percent}%")]
+        return FormattedText([("", head), *context, ("", f" · {state} ")])
 
     def _idle_ctrl_c(self) -> None:
         self._hint = "Ctrl+C interrupts an answer. To quit: Ctrl+D or /exit"
@@ -369,6 +383,12 @@ class Repl:
         from claude_chat.terminal.render import table
 
         self.console.print(table(headers, rows))
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        from claude_chat.terminal.render import styled_text
+
+        for line in lines:
+            self.console.print(styled_text(line))
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         from claude_chat.terminal.describe import recap_line
