@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.engine import ChatEngine
+from claude_chat.engine.events import TextDelta, TurnResult
 from tests.fake_api import COMPACTION_REQUEST, FakeAnthropicAPI, Reply, Text, ToolUse
 from tests.terminal import Terminal, processes_with_env
 
@@ -53,6 +56,33 @@ def test_clear_starts_a_new_conversation_in_the_same_process(
     assert f"new conversation (the last one: claude-chat --session {sessions[0]})" in done.stdout
     # Piped mode's last word is the session it ended in: the new one.
     assert done.stderr.splitlines()[-2] == f"session {sessions[1]}"
+
+
+async def test_the_engines_new_conversation_returns_at_once_and_what_follows_waits_for_it(
+    api: FakeAnthropicAPI, project: Path, isolated: Path
+) -> None:
+    engine = ChatEngine(ChatConfig(cwd=project))
+    engine.start()
+    await engine.wait_ready()
+    pid = engine.cli_pid
+    first = [e async for e in engine.send("remember pelican")]
+    old = engine.session_id
+    await engine.new_conversation()
+    # Claude Code has not said the new session yet; the chat is free meanwhile.
+    assert engine.session_id is None and not engine.busy
+    assert await engine.set_model("sonnet") == "claude-sonnet-5-5"
+    after = [e async for e in engine.send("RECALL")]
+    assert "".join(e.text for e in after if isinstance(e, TextDelta)).startswith(
+        "You said before: [] (end)"
+    )
+    (result,) = [e for e in after if isinstance(e, TurnResult)]
+    assert result.session_id == engine.session_id and engine.session_id not in (None, old)
+    assert result.cost_usd > 0, "the cost counts again from zero, not from the last total"
+    assert engine.cli_pid == pid and first
+    # Closed while Claude Code is still clearing: nothing is left behind, nothing raises.
+    await engine.new_conversation()
+    await engine.close()
+    assert processes_with_env(str(isolated)) == []
 
 
 def test_compact_sends_the_compaction_request_and_the_next_turn_carries_the_summary(

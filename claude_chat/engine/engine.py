@@ -138,6 +138,7 @@ class ChatEngine:
         self._reader: asyncio.Task[None] | None = None
         self._turn: _Turn | None = None
         self._drain: asyncio.Task[None] | None = None
+        self._clearing: asyncio.Task[None] | None = None  # Claude Code's /clear, running
         # The SDK's edge, loaded with the SDK in the background; a new translator per turn.
         self._translator_type: type[Translator] | None = None
         self._translator: Translator | None = None
@@ -239,32 +240,49 @@ class ChatEngine:
 
     async def new_conversation(self) -> None:
         """Start a new conversation in the same process, as Claude Code's own ``/clear`` does:
-        Claude Code reports a new session and forgets the earlier context; nothing restarts."""
+        Claude Code reports a new session and forgets the earlier context; nothing restarts.
+
+        Returns at once: Claude Code clears in the background, and whatever needs it next (a
+        message, a model switch) waits for that first.
+        """
         if self.busy:
             raise TurnInProgressError("an answer is still streaming; wait for it or press Ctrl+C")
-        if self.state in ("stopped", "failed"):
-            # No process: the next one starts a new session of its own.
-            self.settings.session_id = None
-            self._forget_conversation()
-            self._notify()
-            return
-        result: TurnResult | None = None
-        async with contextlib.aclosing(self.send("/clear")) as events:
-            async for event in events:
-                if isinstance(event, TurnResult):
-                    result = event
-        # Claude Code counts the cost of the new conversation from zero.
-        self._process_cost = 0.0
+        await self._quiet()
+        self.settings.session_id = None
         self._forget_conversation()
-        if result is not None and result.is_error:
-            detail = result.error.message if result.error else "it reported an error"
-            raise ChatError(f"Claude Code did not start a new conversation: {detail}")
+        if self.state not in ("stopped", "failed"):
+            # (With no process, the next one starts a new session of its own.)
+            self._clearing = asyncio.get_running_loop().create_task(self._clear())
+        self._notify()
+
+    async def _clear(self) -> None:
+        try:
+            async with contextlib.aclosing(self._exchange("/clear", None)) as events:
+                async for _ in events:
+                    pass
+            # Claude Code counts the cost of the new conversation from zero.
+            self._process_cost = 0.0
+        except ChatError:
+            # Closed meanwhile, or Claude Code could not start: the next message, if any,
+            # starts a process in a new session and says what is wrong.
+            pass
+        finally:
+            self._clearing = None
+            self._notify()
+
+    async def _quiet(self) -> None:
+        """Wait for the engine's own work on the process (a /clear, the rest of an abandoned
+        turn) to end, unless that is what is calling."""
+        for task in (self._clearing, self._drain):
+            if task is not None and task is not asyncio.current_task():
+                await asyncio.wait([task])
 
     async def switch_session(self, session_id: str | None, cwd: Path | None = None) -> None:
         """Go on in another session (None: a new one): this process is closed and another
         resumes that session, in ``cwd`` when given. The model stays."""
         if self.busy:
             raise TurnInProgressError("an answer is still streaming; wait for it or press Ctrl+C")
+        await self._quiet()
         await self._stop_process()
         if self.state == "closed":
             raise EngineClosedError("the chat engine is closed")
@@ -356,7 +374,11 @@ class ChatEngine:
     async def close(self) -> None:
         """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
         self._set_state("closed")
+        clearing = self._clearing
         await self._stop_process()
+        if clearing is not None:  # its process is gone: nothing more comes to it
+            clearing.cancel()
+            await _settle(clearing)
 
     async def _stop_process(self) -> None:
         if self._start_task is not None and not self._start_task.done():
@@ -376,9 +398,10 @@ class ChatEngine:
 
     @property
     def busy(self) -> bool:
-        return self._turn is not None
+        """Whether a turn the user sent is running (the engine's own /clear is not one)."""
+        return self._turn is not None and self._clearing is None
 
-    async def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
+    def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
 
         The turn's times count from ``sent_at`` (``time.monotonic()``), when the user sent the
@@ -386,8 +409,10 @@ class ChatEngine:
         early must ``aclose()`` the iterator (``contextlib.aclosing``): the rest of the turn is
         then interrupted and swallowed, so none of it leaks.
         """
-        if self._drain is not None:
-            await self._drain
+        return self._exchange(text, sent_at)
+
+    async def _exchange(self, text: str, sent_at: float | None) -> AsyncGenerator[Event, None]:
+        await self._quiet()
         if self._turn is not None:
             raise TurnInProgressError(
                 "a turn is already running (iterate it to the end, or aclose() it)"
@@ -558,6 +583,7 @@ class ChatEngine:
 
     async def set_permission_mode(self, mode: PermissionMode) -> None:
         """Switch the permission mode of the running process; ChatError if it refuses."""
+        await self._quiet()
         await self.wait_ready()
         assert self._client is not None
         try:
@@ -627,6 +653,7 @@ class ChatEngine:
 
     async def set_model(self, name: str | None) -> str:
         """Switch the model of the running process; return the resolved model name."""
+        await self._quiet()
         await self.wait_ready()
         assert self._client is not None
         await self._client.set_model(name)

@@ -340,7 +340,8 @@ class Repl:
         state = {
             "starting": "starting Claude Code…",
             "ready": "ready",
-            "running": "answering…",
+            # Running and not busy: Claude Code is clearing for a new conversation.
+            "running": "answering…" if engine.busy else "starting a new conversation…",
             "stopped": "Claude Code stopped (restarts with your next message)",
             "failed": "Claude Code failed to start (see /status)",
             "closed": "closed",
