@@ -17,6 +17,7 @@ import pytest
 from claude_chat.engine.config import ChatConfig
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.events import TextDelta, TurnResult
+from claude_chat.store import sessions
 from tests.fake_api import COMPACTION_REQUEST, FakeAnthropicAPI, Reply, Text, ToolUse
 from tests.terminal import Terminal, processes_with_env
 
@@ -103,6 +104,11 @@ def test_compact_sends_the_compaction_request_and_the_next_turn_carries_the_summ
     turns = {t["user"]: t["after_compaction"] for t in saved["turns"]}
     assert turns["RECALL"] is True
     assert not any(user.startswith("This session is being continued") for user in turns)
+    # Nor is it one in the recap of a resumed session, or in the count of its turns.
+    (summary,) = sessions.list_sessions(str(project))
+    assert summary.turns == 2  # "remember pelican" and "RECALL"
+    recap = sessions.recap(summary.session_id)
+    assert not any("This session is being continued" in line.text for line in recap)
 
 
 @pytest.fixture

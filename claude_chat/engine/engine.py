@@ -257,7 +257,7 @@ class ChatEngine:
 
     async def _clear(self) -> None:
         try:
-            async with contextlib.aclosing(self._exchange("/clear", None)) as events:
+            async with contextlib.aclosing(self.send("/clear")) as events:
                 async for _ in events:
                     pass
             # Claude Code counts the cost of the new conversation from zero.
@@ -401,7 +401,7 @@ class ChatEngine:
         """Whether a turn the user sent is running (the engine's own /clear is not one)."""
         return self._turn is not None and self._clearing is None
 
-    def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
+    async def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
 
         The turn's times count from ``sent_at`` (``time.monotonic()``), when the user sent the
@@ -409,9 +409,6 @@ class ChatEngine:
         early must ``aclose()`` the iterator (``contextlib.aclosing``): the rest of the turn is
         then interrupted and swallowed, so none of it leaks.
         """
-        return self._exchange(text, sent_at)
-
-    async def _exchange(self, text: str, sent_at: float | None) -> AsyncGenerator[Event, None]:
         await self._quiet()
         if self._turn is not None:
             raise TurnInProgressError(
