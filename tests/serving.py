@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +155,3 @@ def text_of(events: list[dict[str, Any]]) -> str:
         for e in events
         if e["type"] == "content_block_delta" and e["parent_tool_use_id"] is None
     )
-
-
-def json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    for line in path.read_text().splitlines():
-        yield json.loads(line)
