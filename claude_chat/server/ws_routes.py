@@ -140,9 +140,7 @@ class SocketChat:
 
     async def send(self, event: WireEvent) -> None:
         async with self._sending:
-            await asyncio.wait_for(
-                self.socket.send_text(encode(event)), self.state.settings.send_timeout_s
-            )
+            await self.socket.send_text(encode(event))
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
