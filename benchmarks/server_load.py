@@ -34,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.fanout import rss_mb  # noqa: E402
 from claude_chat import AsyncChatClient, TextDelta  # noqa: E402
 from tests.fake_api import FakeAnthropicAPI  # noqa: E402
 
@@ -42,15 +43,6 @@ FAKE_LINE_DELAY_S = 0.05
 FAKE_CHUNKS = 60  # each fake answer streams for about 3 s: every stream is open at once
 # The fake CLI writes message_start, content_block_start, then the first delta, a line each.
 FAKE_FIRST_DELTA_S = 3 * FAKE_LINE_DELAY_S
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -210,6 +202,29 @@ async def real_through_server(port: int, conversations: int, turns: int) -> list
     return await asyncio.gather(*(converse(i) for i in range(conversations)))
 
 
+async def interleaved(port: int, turns: int, cwd: Path) -> tuple[list[float], list[float]]:
+    """One conversation through the server and one straight, a turn of each in turn, so that
+    the machine's load weighs on both alike. First tokens of turns 2+."""
+    through: list[float] = []
+    straight: list[float] = []
+    session_id = None
+    async with AsyncChatClient(cwd=cwd) as client:
+        for turn in range(turns + 1):
+            first, _, result = await sse_turn(
+                port, {"message": f"alone turn {turn}", "session_id": session_id}
+            )
+            session_id = result.get("session_id")
+            sent = time.perf_counter()
+            direct = None
+            async for event in await client.send(f"alone turn {turn}"):
+                if isinstance(event, TextDelta) and direct is None:
+                    direct = time.perf_counter() - sent
+            if turn > 0 and first is not None and direct is not None:
+                through.append(first)
+                straight.append(direct)
+    return through, straight
+
+
 async def real_direct(conversations: int, turns: int, cwd: Path) -> list[list[float]]:
     clients = [AsyncChatClient(cwd=cwd) for _ in range(conversations)]
 
@@ -254,8 +269,9 @@ def part_real(conversations: int, turns: int, max_processes: int) -> None:
         command = [sys.executable, "-m", "claude_chat", "serve", "--port", "0",
                    "--max-processes", str(max_processes), "--cwd", str(project)]  # fmt: skip
         server, port = start_server(command, env)
-        began = time.monotonic()
         try:
+            alone = asyncio.run(interleaved(port, 20, project))
+            began = time.monotonic()
             served = asyncio.run(real_through_server(port, conversations, turns))
             elapsed = time.monotonic() - began
             cli = [rss_mb(pid) for pid in children(server.pid)]
@@ -269,8 +285,13 @@ def part_real(conversations: int, turns: int, max_processes: int) -> None:
     def column(rows: list[list[float]], later: bool) -> list[float]:
         return [t for row in rows for t in (row[1:] if later else row[:1]) if t == t]
 
-    for label, later in (("turn 1 (start-up included)", False), ("turns 2+", True)):
-        through, straight = column(served, later), column(direct, later)
+    rows: list[tuple[str, list[float], list[float]]] = [
+        ("one conversation at a time, turns 2+ (20, interleaved)", *alone)
+    ]
+    for label, later in (("all at once, turn 1 (start-up included)", False),
+                         ("all at once, turns 2+", True)):  # fmt: skip
+        rows.append((label, column(served, later), column(direct, later)))
+    for label, through, straight in rows:
         print(f"{label}")
         print(f"  through the server (SSE)    {ms(through)}")
         print(f"  AsyncChatClient directly    {ms(straight)}")
