@@ -337,6 +337,118 @@ def export_command(
     sys.stderr.write(f"wrote {len(chat.turns)} turns to {written}\n")
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).", min=0)] = 8765,
+    keys_file_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--keys-file",
+            help="TOML file of [tenants.NAME] tables (key, api_key or oauth_token, "
+            "max_concurrent, cwd).",
+        ),
+    ] = None,
+    max_processes: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--max-processes",
+            help="Live Claude Code processes at most (default: memory / 250 MB, at most 64).",
+            min=1,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", help="Seconds before an idle process is closed.")
+    ] = 600.0,
+    queue_timeout: Annotated[
+        float,
+        typer.Option("--queue-timeout", help="Seconds a turn waits for a process before 503."),
+    ] = 30.0,
+    data_dir_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--data-dir", help="Where tenants' sessions live (default: the data dir)."),
+    ] = None,
+    cwd_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cwd", help="Directory Claude Code works in (default: this one)."),
+    ] = None,
+    permission_mode: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--permission-mode", help="default, acceptEdits, plan, dontAsk, ..."),
+    ] = None,
+    cli_path_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cli-path", help="Claude Code CLI to run (default: the bundled one)."),
+    ] = None,
+    metrics_key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--metrics-key",
+            envvar="CLAUDE_CHAT_METRICS_KEY",
+            help="Require this bearer key for /metrics (or CLAUDE_CHAT_METRICS_KEY).",
+        ),
+    ] = None,
+) -> None:
+    """Serve conversations over HTTP (SSE, JSON) and WebSocket for the keys' tenants."""
+    if permission_mode is not None and permission_mode not in PERMISSION_MODES:
+        raise _fail(
+            f"unknown permission mode {permission_mode!r}; "
+            f"choose one of {', '.join(PERMISSION_MODES)}"
+        )
+    for name, value in (("--idle-timeout", idle_timeout), ("--queue-timeout", queue_timeout)):
+        if not value > 0:
+            raise _fail(f"{name} must be a number of seconds above 0")
+    cwd = Path(cwd_text) if cwd_text is not None else Path.cwd()
+    if not _is(cwd, "dir"):
+        raise _fail(f"--cwd {cwd!s:.200}: no such directory")
+    cli_path = Path(cli_path_text) if cli_path_text is not None else None
+    if cli_path is not None and not _is(cli_path, "executable"):
+        raise _fail(f"--cli-path {cli_path!s:.200}: no executable file there")
+    # Imported here: the chat itself never loads the server's dependencies.
+    from claude_chat.engine.config import data_dir
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.server import keys, run
+    from claude_chat.server.settings import ServerSettings, default_max_processes
+
+    try:
+        keyring, generated = keys.keyring(
+            os.environ.get("CLAUDE_CHAT_SERVER_KEYS"),
+            Path(keys_file_text) if keys_file_text is not None else None,
+        )
+    except ChatError as exc:
+        raise _fail(str(exc)) from None
+    if generated is not None and not keys.is_loopback(host):
+        raise _fail(
+            f"without keys (CLAUDE_CHAT_SERVER_KEYS or --keys-file) serve listens on loopback "
+            f"only, not {host}"
+        )
+    settings = ServerSettings(
+        data_dir=Path(data_dir_text) if data_dir_text is not None else data_dir(),
+        cwd=cwd.resolve(),
+        max_processes=max_processes or default_max_processes(),
+        idle_timeout_s=idle_timeout,
+        queue_timeout_s=queue_timeout,
+        permission_mode=permission_mode,
+        cli_path=cli_path,
+        metrics_key=metrics_key or None,
+    )
+    try:
+        sock = run.bind(host, port)
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def announce(line: str) -> None:
+        sys.stdout.write(f"claude-chat serve: {line}\n")
+        if generated is not None:
+            sys.stdout.write(
+                f"claude-chat serve: no keys given; this one (tenant 'default'), shown once: "
+                f"{generated}\n"
+            )
+        sys.stdout.flush()
+
+    raise typer.Exit(run.serve(settings, keyring, sock, announce))
+
+
 def _keep_library_logs_off_the_screen() -> None:
     """The SDK logs failures it also raises; the user gets our one line, the details go to
     errors.log in the user data dir."""

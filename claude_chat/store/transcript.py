@@ -111,21 +111,21 @@ def from_session(
     title: str | None = None,
     claude_code_version: str | None = None,
     secrets: Mapping[str, str] | None = None,
+    config_dir: Path | None = None,
 ) -> Transcript:
     """The stored conversation, with cost and time to first token from ``results`` (this
     process's turns) where they match a stored turn; ``secrets`` are redacted everywhere
-    (before long tool results are cut, so no part of one survives the cut)."""
+    (before long tool results are cut, so no part of one survives the cut). The session is
+    looked for under ``config_dir`` when given (see ``sessions.projects_dir``)."""
     session_id = session_id.lower()
-    from claude_agent_sdk import get_session_messages
-
     from claude_chat.store.sessions import find_session_file
 
-    path = find_session_file(session_id)
+    path = find_session_file(session_id, config_dir)
     if path is None:
         raise TranscriptError(f"no session {session_id}; `claude-chat sessions` lists them")
     records = _records_by_uuid(path)
     builder = _TurnBuilder(Redactor(secrets))
-    for message in get_session_messages(session_id):
+    for message in _session_messages(path):
         builder.add(message.type, message.uuid, message.message, records.get(message.uuid, {}))
     _add_results(builder.turns, results)
     transcript = Transcript(
@@ -136,6 +136,22 @@ def from_session(
         claude_code_version=claude_code_version or builder.version,
     )
     return redact(transcript, secrets or {})
+
+
+def _session_messages(path: Path) -> list[Any]:
+    """The SDK's reading of a session (its conversation chain, parallel tool results kept)
+    from this file: ``get_session_messages`` itself would look for the file where
+    ``CLAUDE_CONFIG_DIR`` of this process points, not where a server's tenant keeps it."""
+    from claude_agent_sdk._internal.sessions import (
+        _entries_to_session_messages,
+        _parse_transcript_entries,
+    )
+
+    try:
+        content = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise TranscriptError(f"could not read session {path.stem}: {exc.strerror}") from exc
+    return list(_entries_to_session_messages(_parse_transcript_entries(content), None, 0))
 
 
 class _TurnBuilder:
