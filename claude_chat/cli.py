@@ -9,12 +9,15 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from claude_chat import __version__
 from claude_chat.engine.config import PERMISSION_MODES, THINKING_DISPLAYS, ChatConfig
+
+if TYPE_CHECKING:
+    from claude_chat.store.lock import SessionLock
 
 app = typer.Typer(
     add_completion=False,
@@ -125,9 +128,11 @@ def chat(
     if context.invoked_subcommand is not None:
         return
     from claude_chat.engine.errors import ChatError
+    from claude_chat.store.lock import session_lock
 
+    lock = session_lock()
     try:
-        session, session_cwd = _starting_session(session, resume_last, fork, cwd)
+        session, session_cwd = _starting_session(session, resume_last, fork, cwd, lock)
     except ChatError as exc:
         raise _fail(str(exc)) from None
     cwd = session_cwd or cwd
@@ -142,7 +147,7 @@ def chat(
         thinking=display,
     )
     _keep_library_logs_off_the_screen()
-    raise typer.Exit(asyncio.run(_run(config, None if no_notify else notify_after)))
+    raise typer.Exit(asyncio.run(_run(config, lock, None if no_notify else notify_after)))
 
 
 def _is(path: Path, kind: str) -> bool:
@@ -176,9 +181,10 @@ def _tool_rules(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _starting_session(
-    session: str | None, resume_last: bool, fork: bool, cwd: Path | None
+    session: str | None, resume_last: bool, fork: bool, cwd: Path | None, lock: SessionLock
 ) -> tuple[str | None, Path | None]:
-    """The session to resume and the directory it must run in (when not ``cwd``)."""
+    """The session to resume and the directory it must run in (when not ``cwd``), its lock
+    held. A session another process holds is forked when the person at the terminal says so."""
     from claude_chat.engine.config import data_dir
     from claude_chat.engine.errors import ChatError
     from claude_chat.store import sessions
@@ -203,7 +209,10 @@ def _starting_session(
         target = summary or sessions.SessionSummary(session.lower(), "", 0, None, 0, path)
     else:
         return None, None
-    if sessions.end_torn_record(target.path):
+    if not fork:
+        fork = not _held_by_us(lock, target.session_id)
+    # A file another process is writing is not ours to mend.
+    if lock.holder(target.session_id) is None and sessions.end_torn_record(target.path):
         sys.stderr.write(sessions.TORN_WARNING + "\n")
     session_cwd = sessions.session_dir(target, here)
     if session_cwd is not None:
@@ -211,8 +220,28 @@ def _starting_session(
     chosen = target.session_id
     if fork:
         chosen = sessions.fork(target.session_id)
+        lock.hold(chosen)
         sys.stderr.write(f"forked {target.session_id} → {chosen}: going on in the fork\n")
     return chosen, session_cwd
+
+
+def _held_by_us(lock: SessionLock, session_id: str) -> bool:
+    """Take ``session_id``'s lock: True, or False when another process holds it and the person
+    at the terminal wants a copy instead; ChatError when not (always in piped mode)."""
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.store.lock import SessionLockedError
+
+    try:
+        lock.hold(session_id)
+        return True
+    except SessionLockedError as exc:
+        if sys.stdin.isatty():
+            sys.stderr.write(f"{exc}\nGo on in a copy of it instead (--fork)? [y/N] ")
+            sys.stderr.flush()
+            if sys.stdin.readline().strip().lower() in ("y", "yes"):
+                return False
+        offer = f"go on in a copy of it with: claude-chat --session {session_id} --fork"
+        raise ChatError(f"{exc}; {offer}") from None
 
 
 @app.command("sessions")
@@ -321,6 +350,118 @@ def export_command(
     sys.stderr.write(f"wrote {len(chat.turns)} turns to {written}\n")
 
 
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).", min=0)] = 8765,
+    keys_file_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--keys-file",
+            help="TOML file of [tenants.NAME] tables (key, api_key or oauth_token, "
+            "max_concurrent, cwd).",
+        ),
+    ] = None,
+    max_processes: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--max-processes",
+            help="Live Claude Code processes at most (default: memory / 250 MB, at most 64).",
+            min=1,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", help="Seconds before an idle process is closed.")
+    ] = 600.0,
+    queue_timeout: Annotated[
+        float,
+        typer.Option("--queue-timeout", help="Seconds a turn waits for a process before 503."),
+    ] = 30.0,
+    data_dir_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--data-dir", help="Where tenants' sessions live (default: the data dir)."),
+    ] = None,
+    cwd_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cwd", help="Directory Claude Code works in (default: this one)."),
+    ] = None,
+    permission_mode: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--permission-mode", help="default, acceptEdits, plan, dontAsk, ..."),
+    ] = None,
+    cli_path_text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cli-path", help="Claude Code CLI to run (default: the bundled one)."),
+    ] = None,
+    metrics_key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--metrics-key",
+            envvar="CLAUDE_CHAT_METRICS_KEY",
+            help="Require this bearer key for /metrics (or CLAUDE_CHAT_METRICS_KEY).",
+        ),
+    ] = None,
+) -> None:
+    """Serve conversations over HTTP (SSE, JSON) and WebSocket for the keys' tenants."""
+    if permission_mode is not None and permission_mode not in PERMISSION_MODES:
+        raise _fail(
+            f"unknown permission mode {permission_mode!r}; "
+            f"choose one of {', '.join(PERMISSION_MODES)}"
+        )
+    for name, value in (("--idle-timeout", idle_timeout), ("--queue-timeout", queue_timeout)):
+        if not value > 0:
+            raise _fail(f"{name} must be a number of seconds above 0")
+    cwd = Path(cwd_text) if cwd_text is not None else Path.cwd()
+    if not _is(cwd, "dir"):
+        raise _fail(f"--cwd {cwd!s:.200}: no such directory")
+    cli_path = Path(cli_path_text) if cli_path_text is not None else None
+    if cli_path is not None and not _is(cli_path, "executable"):
+        raise _fail(f"--cli-path {cli_path!s:.200}: no executable file there")
+    # Imported here: the chat itself never loads the server's dependencies.
+    from claude_chat.engine.config import data_dir
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.server import keys, run
+    from claude_chat.server.settings import ServerSettings, default_max_processes
+
+    try:
+        keyring, generated = keys.keyring(
+            os.environ.get("CLAUDE_CHAT_SERVER_KEYS"),
+            Path(keys_file_text) if keys_file_text is not None else None,
+        )
+    except ChatError as exc:
+        raise _fail(str(exc)) from None
+    if generated is not None and not keys.is_loopback(host):
+        raise _fail(
+            f"without keys (CLAUDE_CHAT_SERVER_KEYS or --keys-file) serve listens on loopback "
+            f"only, not {host}"
+        )
+    settings = ServerSettings(
+        data_dir=Path(data_dir_text) if data_dir_text is not None else data_dir(),
+        cwd=cwd.resolve(),
+        max_processes=max_processes or default_max_processes(),
+        idle_timeout_s=idle_timeout,
+        queue_timeout_s=queue_timeout,
+        permission_mode=permission_mode,
+        cli_path=cli_path,
+        metrics_key=metrics_key or None,
+    )
+    try:
+        sock = run.bind(host, port)
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def announce(line: str) -> None:
+        sys.stdout.write(f"claude-chat serve: {line}\n")
+        if generated is not None:
+            sys.stdout.write(
+                f"claude-chat serve: no keys given; this one (tenant 'default'), shown once: "
+                f"{generated}\n"
+            )
+        sys.stdout.flush()
+
+    raise typer.Exit(run.serve(settings, keyring, sock, announce))
+
+
 def _keep_library_logs_off_the_screen() -> None:
     """The SDK logs failures it also raises; the user gets our one line, the details go to
     errors.log in the user data dir."""
@@ -340,7 +481,7 @@ def _keep_library_logs_off_the_screen() -> None:
     warnings.filterwarnings("ignore", module="claude_agent_sdk")
 
 
-async def _run(config: ChatConfig, notify_after_s: float | None) -> int:
+async def _run(config: ChatConfig, lock: SessionLock, notify_after_s: float | None) -> int:
     """The chat, ended cleanly by SIGTERM or SIGHUP too: the front's own clean-up runs (the
     Claude Code process is closed in bounded steps), then the exit status is 128 + signal."""
     import signal
@@ -357,7 +498,7 @@ async def _run(config: ChatConfig, notify_after_s: float | None) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await _front(config, notify_after_s)
+        return await _front(config, lock, notify_after_s)
     except asyncio.CancelledError:
         if not received:
             raise
@@ -369,17 +510,17 @@ async def _run(config: ChatConfig, notify_after_s: float | None) -> int:
     os._exit(128 + received[0])
 
 
-async def _front(config: ChatConfig, notify_after_s: float | None) -> int:
+async def _front(config: ChatConfig, lock: SessionLock, notify_after_s: float | None) -> int:
     if not sys.stdin.isatty():
         from claude_chat.terminal.piped import PipedChat
 
-        return await PipedChat(config).run()
+        return await PipedChat(config, session_lock=lock).run()
 
     from rich.console import Console
 
     from claude_chat.terminal.repl import Repl
 
-    return await Repl(config, lambda: Console(highlight=False), notify_after_s).run()
+    return await Repl(config, lambda: Console(highlight=False), lock, notify_after_s).run()
 
 
 def main() -> None:

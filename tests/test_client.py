@@ -80,6 +80,28 @@ async def test_two_clients_use_their_own_credentials(api: FakeAnthropicAPI, proj
 
 
 @pytest.mark.integration
+async def test_a_clients_credential_replaces_every_ambient_one(
+    api: FakeAnthropicAPI, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Claude Code prefers an API key to an OAuth token: an ambient one of either kind must not
+    # win over, or be sent beside, the client's own.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ambient-key")
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "ambient-auth-token")
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", "ambient-oauth-token")
+    async with (
+        AsyncChatClient(cwd=project, api_key="sk-client-key") as keyed,
+        AsyncChatClient(cwd=project, oauth_token="client-oauth-token") as tokened,
+    ):
+        await asyncio.gather(keyed.ask("with a key"), tokened.ask("with a token"))
+    sent = {
+        r.last_user_text: (r.headers.get("x-api-key"), r.headers.get("authorization"))
+        for r in api.message_requests()
+    }
+    assert sent["with a key"] == ("sk-client-key", None)
+    assert sent["with a token"] == (None, "Bearer client-oauth-token")
+
+
+@pytest.mark.integration
 async def test_twenty_conversations_at_once_each_get_their_own_answer(
     api: FakeAnthropicAPI, project: Path, isolated: Path
 ) -> None:

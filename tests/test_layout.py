@@ -46,8 +46,8 @@ def front_end_modules(loaded: set[str]) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("folder", ["engine", "store"])
-def test_engine_and_store_load_nothing_of_the_front_ends(folder: str) -> None:
+@pytest.mark.parametrize("folder", ["engine", "store", "server"])
+def test_engine_store_and_server_load_nothing_of_the_front_ends(folder: str) -> None:
     modules = modules_of(folder)
     assert modules
     # httpx (under the SDK, through mcp) loads rich for its own command-line tool when rich is
@@ -76,8 +76,8 @@ def imports_of(path: Path) -> set[str]:
     return {name for name in found if name.startswith("claude_chat.")}
 
 
-def test_no_module_of_engine_or_store_names_the_terminal() -> None:
-    for folder in ("engine", "store"):
+def test_no_module_of_engine_store_or_server_names_the_terminal() -> None:
+    for folder in ("engine", "store", "server"):
         for path in (PACKAGE / folder).rglob("*.py"):
             assert not {m for m in imports_of(path) if m.startswith("claude_chat.terminal")}, path
 

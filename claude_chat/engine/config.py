@@ -16,6 +16,9 @@ THINKING_DISPLAYS: tuple[ThinkingDisplay, ...] = get_args(ThinkingDisplay)
 
 # The SDK's default of 1 MiB per stdout line is smaller than one large tool result.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+# Every variable Claude Code takes a credential from. It prefers some over others, so a
+# client's own credential must clear the rest, not be added beside them.
+CREDENTIAL_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,12 @@ class ChatConfig:
 
     def cli_environment(self) -> dict[str, str]:
         """What Claude Code's environment gets on top of ours."""
-        extra = dict(self.env)
+        extra: dict[str, str] = {}
+        if self.api_key or self.oauth_token:
+            # The SDK lays these over os.environ, so a variable cannot be removed, only
+            # emptied; Claude Code takes an empty one as unset.
+            extra = dict.fromkeys(CREDENTIAL_VARIABLES, "")
+        extra.update(self.env)
         if self.api_key:
             extra["ANTHROPIC_API_KEY"] = self.api_key
         if self.oauth_token:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -64,11 +65,13 @@ def is_session_id(text: str) -> bool:
     return UUID.fullmatch(text) is not None
 
 
-def projects_dir() -> Path:
-    """Where Claude Code keeps sessions (it honours ``CLAUDE_CONFIG_DIR``, so do we)."""
-    config = os.environ.get("CLAUDE_CONFIG_DIR")
-    home = Path(config) if config else Path.home() / ".claude"
-    return home / "projects"
+def projects_dir(config_dir: Path | None = None) -> Path:
+    """Where Claude Code keeps sessions: under ``config_dir`` when given (a server's tenant
+    has its own), else where Claude Code itself looks (it honours ``CLAUDE_CONFIG_DIR``)."""
+    if config_dir is None:
+        config = os.environ.get("CLAUDE_CONFIG_DIR")
+        config_dir = Path(config) if config else Path.home() / ".claude"
+    return config_dir / "projects"
 
 
 def project_key(cwd: str) -> str:
@@ -77,9 +80,11 @@ def project_key(cwd: str) -> str:
     return re.sub(r"[^a-zA-Z0-9]", "-", unicodedata.normalize("NFC", cwd))
 
 
-def list_sessions(cwd: str | None = None, cache_path: Path | None = None) -> list[SessionSummary]:
+def list_sessions(
+    cwd: str | None = None, cache_path: Path | None = None, config_dir: Path | None = None
+) -> list[SessionSummary]:
     """Sessions of ``cwd`` (every directory when None), newest first."""
-    root = projects_dir()
+    root = projects_dir(config_dir)
     key = project_key(cwd) if cwd is not None else None
     cache = _Cache(cache_path)
     found: list[SessionSummary] = []
@@ -109,12 +114,12 @@ def list_sessions(cwd: str | None = None, cache_path: Path | None = None) -> lis
     return found
 
 
-def find_session_file(session_id: str) -> Path | None:
+def find_session_file(session_id: str, config_dir: Path | None = None) -> Path | None:
     """The file of a session, in whichever project directory it is."""
     if not is_session_id(session_id):
         return None
     try:
-        for project in os.scandir(projects_dir()):
+        for project in os.scandir(projects_dir(config_dir)):
             path = Path(project.path) / f"{session_id.lower()}.jsonl"
             if path.is_file():
                 return path
@@ -396,13 +401,19 @@ def fork(session_id: str) -> str:
         raise ChatError(f"could not fork {session_id[:8]}: {exc}") from exc
 
 
-def delete(session_id: str) -> None:
-    from claude_agent_sdk import delete_session
-
+def delete(session_id: str, config_dir: Path | None = None) -> None:
+    """Remove a session's file and its subagents' transcripts (a sibling directory), as
+    ``claude_agent_sdk.delete_session`` does, under ``config_dir`` when given."""
+    path = find_session_file(session_id, config_dir)
+    if path is None:
+        raise SessionNotFoundError(session_id)
     try:
-        delete_session(session_id)
+        path.unlink()
     except FileNotFoundError as exc:
         raise SessionNotFoundError(session_id) from exc
+    except OSError as exc:
+        raise ChatError(f"could not delete session {session_id[:8]}: {exc.strerror}") from exc
+    shutil.rmtree(path.parent / session_id.lower(), ignore_errors=True)
 
 
 def recap(session_id: str, turns: int = 3) -> list[RecapLine]:

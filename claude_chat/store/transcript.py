@@ -26,6 +26,9 @@ from claude_chat.engine.text import tool_call_summary
 from claude_chat.store.records import is_interruption, message_blocks, prompt_text, result_text
 
 FORMAT = "claude-chat-transcript/1"
+COMPACTION_NOTE = (
+    "The conversation was compacted here: Claude Code replaced what came before by a summary."
+)
 # Tool results above this many bytes are cut, with a note of how much.
 RESULT_LIMIT = 20_000
 
@@ -62,6 +65,9 @@ class Turn:
     time_to_first_token_s: float | None = None
     error: str | None = None
     interrupted: bool = False
+    # Claude Code replaced the conversation before this turn by a summary (/compact, or its
+    # own compaction when the context was full).
+    after_compaction: bool = False
 
     @property
     def answer(self) -> str:
@@ -105,21 +111,21 @@ def from_session(
     title: str | None = None,
     claude_code_version: str | None = None,
     secrets: Mapping[str, str] | None = None,
+    config_dir: Path | None = None,
 ) -> Transcript:
     """The stored conversation, with cost and time to first token from ``results`` (this
     process's turns) where they match a stored turn; ``secrets`` are redacted everywhere
-    (before long tool results are cut, so no part of one survives the cut)."""
+    (before long tool results are cut, so no part of one survives the cut). The session is
+    looked for under ``config_dir`` when given (see ``sessions.projects_dir``)."""
     session_id = session_id.lower()
-    from claude_agent_sdk import get_session_messages
-
     from claude_chat.store.sessions import find_session_file
 
-    path = find_session_file(session_id)
+    path = find_session_file(session_id, config_dir)
     if path is None:
         raise TranscriptError(f"no session {session_id}; `claude-chat sessions` lists them")
     records = _records_by_uuid(path)
     builder = _TurnBuilder(Redactor(secrets))
-    for message in get_session_messages(session_id):
+    for message in _session_messages(path):
         builder.add(message.type, message.uuid, message.message, records.get(message.uuid, {}))
     _add_results(builder.turns, results)
     transcript = Transcript(
@@ -130,6 +136,22 @@ def from_session(
         claude_code_version=claude_code_version or builder.version,
     )
     return redact(transcript, secrets or {})
+
+
+def _session_messages(path: Path) -> list[Any]:
+    """The SDK's reading of a session (its conversation chain, parallel tool results kept)
+    from this file: ``get_session_messages`` itself would look for the file where
+    ``CLAUDE_CONFIG_DIR`` of this process points, not where a server's tenant keeps it."""
+    from claude_agent_sdk._internal.sessions import (
+        _entries_to_session_messages,
+        _parse_transcript_entries,
+    )
+
+    try:
+        content = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise TranscriptError(f"could not read session {path.stem}: {exc.strerror}") from exc
+    return list(_entries_to_session_messages(_parse_transcript_entries(content), None, 0))
 
 
 class _TurnBuilder:
@@ -143,6 +165,7 @@ class _TurnBuilder:
         self._scrub = scrub
         self._tools: dict[str, Item] = {}  # tool calls by id, waiting for their result
         self._counted: set[str] = set()  # API messages whose usage is in a turn already
+        self._compacted = False  # a compaction summary came, and no prompt since
 
     def add(self, kind: str, uuid: str, message: object, record: Mapping[str, Any]) -> None:
         self.cwd = self.cwd or record.get("cwd")
@@ -152,7 +175,10 @@ class _TurnBuilder:
         if blocks is None:
             return
         stamp = record.get("timestamp")
-        if kind == "user":
+        if record.get("isCompactSummary"):
+            # Claude Code's summary of what came before, written as the user: not a prompt.
+            self._compacted = True
+        elif kind == "user":
             self._user(blocks, stamp)
         else:
             self._assistant(body, blocks, uuid, stamp, bool(record.get("isApiErrorMessage")))
@@ -160,7 +186,9 @@ class _TurnBuilder:
     def _user(self, blocks: list[Any], stamp: str | None) -> None:
         prompt = prompt_text(blocks)
         if prompt is not None:
-            self.turns.append(Turn(user=prompt, started_at=stamp, ended_at=stamp))
+            turn = Turn(user=prompt, started_at=stamp, ended_at=stamp)
+            turn.after_compaction, self._compacted = self._compacted, False
+            self.turns.append(turn)
         elif is_interruption(blocks):
             if self.turns:
                 self.turns[-1].interrupted = True
@@ -248,7 +276,13 @@ def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
                 if isinstance(record, dict) and isinstance(record.get("uuid"), str):
                     found[record["uuid"]] = {
                         key: record.get(key)
-                        for key in ("timestamp", "cwd", "isApiErrorMessage", "version")
+                        for key in (
+                            "timestamp",
+                            "cwd",
+                            "isApiErrorMessage",
+                            "version",
+                            "isCompactSummary",
+                        )
                     }
     except OSError as exc:
         raise TranscriptError(f"could not read {path}: {exc.strerror}") from exc
@@ -332,7 +366,10 @@ def to_markdown(transcript: Transcript) -> str:
     ]
     out += [f"- **{name}**: `{value}`" for name, value in header if value]
     for number, turn in enumerate(transcript.turns, start=1):
-        out += ["", "---", "", f"## {number}. You", ""]
+        out += ["", "---", ""]
+        if turn.after_compaction:
+            out += [f"*{COMPACTION_NOTE}*", ""]
+        out += [f"## {number}. You", ""]
         out += [_quote(turn.user), "", "### Claude", ""]
         for item in turn.items:
             if item.kind == "text":

@@ -67,6 +67,10 @@ def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
             event.app.erase_when_done = True  # the answer goes on where the prompt was
             event.app.exit(exception=EOFError())
 
+    @bindings.add("c-l", filter=Condition(actions.busy))
+    def _no_clear(event: KeyPressEvent) -> None:
+        """While Claude answers the screen stays: the answer is drawn in place above."""
+
     @Condition
     def can_take_back() -> bool:
         return bool(actions.queued()) and not get_app().current_buffer.text
@@ -102,6 +106,7 @@ def prompt_key_bindings(actions: PromptActions) -> KeyBindings:
     KEY_HELP.extend(
         [
             ("Ctrl+C while answering", "Interrupt the answer; the session goes on."),
+            ("Ctrl+L", "Clear the screen; the conversation goes on (/clear starts a new one)."),
             ("Ctrl+R", "Search the history."),
             ("Tab", "Complete a slash command, or a path after @."),
             ("@path", "Attach a file, a directory's listing or a picture to the message."),
