@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from claude_chat.terminal.live_region import BEGIN_SYNC, END_SYNC, ERASE_BELOW
@@ -36,22 +37,32 @@ class PromptOutput(Vt100_Output):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._recording: list[str] | None = None
-        self.last_full_render: str | None = None
+        self._last_full_render: str | None = None
+        self._rendered_for: Size | None = None
 
     def record(self) -> None:
         self._recording = []
 
     def stop_recording(self) -> None:
         if self._recording is not None:
-            self.last_full_render = "".join(self._recording)
+            self._last_full_render = "".join(self._recording)
+            self._rendered_for = self.get_size()
         self._recording = None
+
+    @property
+    def last_full_render(self) -> str | None:
+        """None once prompt-toolkit has drawn since, or the terminal has another size (the
+        bytes of a wider prompt would wrap)."""
+        if self._last_full_render is None or self.get_size() != self._rendered_for:
+            return None
+        return self._last_full_render
 
     def flush(self) -> None:
         if self._buffer:
             if self._recording is not None:
                 self._recording.extend(self._buffer)
             else:
-                self.last_full_render = None  # prompt-toolkit drew by itself: stale now
+                self._last_full_render = None  # prompt-toolkit drew by itself: stale now
         super().flush()
 
 
