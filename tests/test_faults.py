@@ -510,6 +510,9 @@ class FuzzContext:
     def copy_to_clipboard(self, text: str) -> None:
         self.clipboard = text
 
+    async def edit_message(self, text: str) -> None:
+        self.shown.append(text)
+
     def request_exit(self) -> None:
         self.exiting = True
 
@@ -762,7 +765,7 @@ def test_any_option_values_exit_0_to_2_without_a_traceback(
     monkeypatch.chdir(project)
     started: list[ChatConfig] = []
 
-    async def no_chat(config: ChatConfig, lock: object) -> int:
+    async def no_chat(config: ChatConfig, lock: object, notify_after_s: float | None) -> int:
         started.append(config)
         return 0
 
