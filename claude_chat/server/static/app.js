@@ -206,7 +206,7 @@ class TurnView {
     this.endText();
     this.thinking = null;
     const box = el("details", nested ? "tool nested" : "tool");
-    box.append(el("summary", "", `⏺ ${toolLine(name, input)}`));
+    box.append(el("summary", "", `● ${toolLine(name, input)}`));
     const body = el("div", "tool-body");
     body.append(el("pre", "tool-input", JSON.stringify(input, null, 2)));
     box.append(body);
