@@ -256,6 +256,42 @@ def test_markdown_code_and_thinking_render(chat_page: Watched) -> None:
     assert "Thought done." in turn.locator(".md").inner_text()
 
 
+WATCH_FINAL_BLOCKS = """
+() => {
+  window.finalBlocks = [];
+  new MutationObserver((records) => {
+    const ended = document.querySelector("article.turn:last-child .meta") !== null;
+    for (const record of records) {
+      if (!record.target.classList || !record.target.classList.contains("md")) continue;
+      for (const node of record.addedNodes) {
+        if (node.nodeType === 1) window.finalBlocks.push([node.textContent.slice(0, 12), ended]);
+      }
+    }
+  }).observe(document.getElementById("log"), { childList: true, subtree: true });
+}
+"""
+
+
+def test_blocks_that_can_no_longer_change_are_rendered_once(
+    chat_page: Watched, shared_api: FakeAnthropicAPI
+) -> None:
+    page = chat_page.page
+    paragraphs = [f"Paragraph {i}: " + "words and more words " * 4 for i in range(1, 7)]
+    answer = "\n\n".join(paragraphs) + "\n\n```python\nprint('done')\n```\n"
+    chunks = [answer[i : i + 6] for i in range(0, len(answer), 6)]
+    shared_api.enqueue(Text(answer, chunks=chunks, delay=0.01))
+    page.evaluate(WATCH_FINAL_BLOCKS)
+    turn = send(page, "a long answer")
+    finished(turn)
+    blocks = page.evaluate("window.finalBlocks")
+    names = [name for name, _ in blocks]
+    # Each paragraph and the code block entered the rendered answer once, never again.
+    assert sorted(names) == sorted([f"Paragraph {i}:" for i in range(1, 7)] + ["print('done'"])
+    assert any(not ended for _, ended in blocks)  # some of them while the answer streamed
+    assert turn.locator(".md > pre code .hljs-built_in").count() == 1  # highlighted once final
+    assert turn.locator(".md .open").count() == 0
+
+
 def test_resume_a_session_from_the_list_and_see_its_history(chat_page: Watched) -> None:
     page = chat_page.page
     page.get_by_role("button", name="New chat").click()

@@ -1,45 +1,11 @@
-// The chat page: log in with the server key, chat over claude-chat.js, render answers as they
-// stream. Model output is untrusted: it reaches the DOM only as text, or as markdown-it's HTML
-// with raw HTML escaped (html: false), and the page's Content-Security-Policy forbids inline
-// script besides.
-import hljs from "/static/vendor/highlight.min.js";
+// The chat page: log in with the server key, chat over claude-chat.js, show answers as they
+// stream. Model output is untrusted: it reaches the DOM only as text, or through
+// markdown-view.js, and the page's Content-Security-Policy forbids inline script besides.
 import { ChatError, connect } from "/static/claude-chat.js";
+import { MarkdownView } from "/static/markdown-view.js";
 
 const KEY_STORAGE = "claude-chat-key";
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** @param {boolean} highlighted */
-function markdownRenderer(highlighted) {
-  // @ts-ignore: markdown-it's UMD build, loaded before this module
-  const md = globalThis.markdownit({
-    html: false,
-    linkify: true,
-    highlight: highlighted
-      ? (/** @type {string} */ code, /** @type {string} */ lang) => {
-          if (lang && hljs.getLanguage(lang)) {
-            try {
-              return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
-            } catch {
-              return "";
-            }
-          }
-          return "";
-        }
-      : null,
-  });
-  const defaultLink = md.renderer.rules.link_open || ((tokens, i, options, env, self) => self.renderToken(tokens, i, options));
-  md.renderer.rules.link_open = (tokens, i, options, env, self) => {
-    tokens[i].attrSet("rel", "noopener noreferrer");
-    tokens[i].attrSet("target", "_blank");
-    return defaultLink(tokens, i, options, env, self);
-  };
-  return md;
-}
-
-// Final blocks are rendered once, highlighted; the open block is redrawn each frame, so it
-// skips highlighting (it gets it when it becomes final).
-const finalMarkdown = markdownRenderer(true);
-const openMarkdown = markdownRenderer(false);
 
 /** @param {string} tag @param {string} [className] @param {string} [text] */
 function el(tag, className, text) {
@@ -57,83 +23,6 @@ log.addEventListener("scroll", () => {
 });
 function follow() {
   if (pinned) log.scrollTop = log.scrollHeight;
-}
-
-/**
- * Streamed markdown: every top-level block but the last is final once a later one has begun
- * (as claude_chat/terminal/markdown_stream.py splits them), so it is rendered once and never
- * again; only the open block is redrawn, at most once per animation frame.
- */
-class MarkdownView {
-  /** @param {HTMLElement} parent */
-  constructor(parent) {
-    this.root = el("div", "md");
-    this.openEl = el("div", "open");
-    this.root.append(this.openEl);
-    parent.append(this.root);
-    this.open = "";
-    /** @type {string[]} */
-    this.pending = [];
-    this.frame = 0;
-  }
-
-  /** @param {string} text */
-  feed(text) {
-    this.pending.push(text);
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
-  }
-
-  draw() {
-    this.frame = 0;
-    this.absorb();
-    for (const block of this.takeFinalBlocks()) this.appendFinal(block);
-    this.openEl.innerHTML = openMarkdown.render(this.open);
-    follow();
-  }
-
-  finish() {
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    this.absorb();
-    this.open += "\n";
-    for (const block of this.takeFinalBlocks()) this.appendFinal(block);
-    if (this.open.trim()) this.appendFinal(this.open.replace(/\n+$/, ""));
-    this.open = "";
-    this.openEl.remove();
-    follow();
-  }
-
-  absorb() {
-    if (this.pending.length) {
-      this.open += this.pending.join("");
-      this.pending = [];
-    }
-  }
-
-  /** @param {string} source */
-  appendFinal(source) {
-    this.openEl.insertAdjacentHTML("beforebegin", finalMarkdown.render(source));
-  }
-
-  /** @returns {string[]} the blocks that became final, as markdown source */
-  takeFinalBlocks() {
-    // A line still being written can change what it is ("1" may become "1. item"), so only
-    // complete lines may start a new block.
-    const complete = this.open.slice(0, this.open.lastIndexOf("\n") + 1);
-    const starts = openMarkdown
-      .parse(complete, {})
-      .filter((/** @type {any} */ t) => t.level === 0 && t.nesting >= 0 && t.map)
-      .map((/** @type {any} */ t) => t.map[0]);
-    if (starts.length < 2) return [];
-    const lines = this.open.split(/(?<=\n)/);
-    const blocks = [];
-    for (let i = 0; i + 1 < starts.length; i++) {
-      const block = lines.slice(starts[i], starts[i + 1]).join("").replace(/\n+$/, "");
-      if (block.trim()) blocks.push(block);
-    }
-    this.open = lines.slice(starts[starts.length - 1]).join("");
-    return blocks;
-  }
 }
 
 /** @param {string} name @param {Record<string, any>} input */
@@ -177,7 +66,7 @@ class TurnView {
   /** @param {string} text */
   text(text) {
     this.thinking = null;
-    if (!this.markdown) this.markdown = new MarkdownView(this.answer);
+    if (!this.markdown) this.markdown = new MarkdownView(this.answer, follow);
     this.markdown.feed(text);
   }
 
@@ -300,7 +189,7 @@ function drawStoredTurn(/** @type {Record<string, any>} */ turn) {
   const view = new TurnView(turn.user);
   for (const item of turn.items ?? []) {
     if (item.kind === "text") {
-      const md = new MarkdownView(view.answer);
+      const md = new MarkdownView(view.answer, follow);
       md.feed(item.text);
       md.finish();
     } else if (item.kind === "thinking") {
