@@ -8,22 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.conftest import CREDENTIALS
 from tests.fake_api import FakeAnthropicAPI
 
-_CREDENTIALS = (
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_AUTH_TOKEN",
-    "ANTHROPIC_BASE_URL",
-    "CLAUDE_CODE_OAUTH_TOKEN",
-    "CLAUDECODE",
-    "CLAUDE_CHAT_SERVER_KEYS",
-)
 SERVER_ENV_KEY = "sk-server-ambient-key-not-a-credential"
 
 KEYS = """
@@ -45,7 +38,9 @@ CAROL = {"Authorization": "Bearer carol-server-key"}
 
 def server_env(root: Path, api: FakeAnthropicAPI) -> dict[str, str]:
     """An environment of its own (module-wide servers start before a test isolates one)."""
-    env = {k: v for k, v in os.environ.items() if k not in _CREDENTIALS}
+    env = {
+        k: v for k, v in os.environ.items() if k not in (*CREDENTIALS, "CLAUDE_CHAT_SERVER_KEYS")
+    }
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
     env.update(
@@ -155,8 +150,3 @@ def text_of(events: list[dict[str, Any]]) -> str:
         for e in events
         if e["type"] == "content_block_delta" and e["parent_tool_use_id"] is None
     )
-
-
-def json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    for line in path.read_text().splitlines():
-        yield json.loads(line)
