@@ -382,6 +382,15 @@ async ([key, target]) => {
   out.first = await collect("hello from a blank page");
   out.session = chat.sessionId;
   out.tool = await collect(`TOOL touch ${target}`);
+  // The connection goes in the middle of a turn: one error, then the next send reconnects.
+  try {
+    for await (const event of chat.send("SLOW 40")) {
+      if (event.type === "content_block_delta") chat._socket.close();
+    }
+  } catch (error) {
+    out.lost = error instanceof ChatError ? error.status : String(error);
+  }
+  out.recall = await collect("RECALL");
   chat.setModel("haiku");
   out.second = await collect("and again");
   out.interrupted = await collect("SLOW 40");
@@ -410,9 +419,11 @@ def test_the_js_module_chats_on_a_blank_page(browser: Any, served: Served) -> No
     first = out["first"]
     assert first["types"][0] == "session" and first["types"][-1] == "result"
     assert "Echo: hello from a blank page | turn 1" in first["text"]
-    assert "turn 3" in out["second"]["text"] and "haiku" in out["second"]["text"]
+    assert "Echo: and again" in out["second"]["text"] and "haiku" in out["second"]["text"]
     assert "slow1" in out["interrupted"]["text"] and "slow39" not in out["interrupted"]["text"]
     assert "Tool said:" in out["tool"]["text"] and target.exists()
+    assert out["lost"] == 0
+    assert "hello from a blank page" in out["recall"]["text"]  # the same session, reconnected
     assert out["asked"] == ["Bash"]
     assert out["sameSession"] is True
     assert watched.exceptions == []
