@@ -264,7 +264,9 @@ WATCH_FINAL_BLOCKS = """
     for (const record of records) {
       if (!record.target.classList || !record.target.classList.contains("md")) continue;
       for (const node of record.addedNodes) {
-        if (node.nodeType === 1) window.finalBlocks.push([node.textContent.slice(0, 12), ended]);
+        if (node.nodeType !== 1) continue;
+        const text = node.textContent.replace(/\\s+/g, " ").trim();
+        window.finalBlocks.push([text.slice(0, 12), ended]);
       }
     }
   }).observe(document.getElementById("log"), { childList: true, subtree: true });
@@ -277,7 +279,8 @@ def test_blocks_that_can_no_longer_change_are_rendered_once(
 ) -> None:
     page = chat_page.page
     paragraphs = [f"Paragraph {i}: " + "words and more words " * 4 for i in range(1, 7)]
-    answer = "\n\n".join(paragraphs) + "\n\n```python\nprint('done')\n```\n"
+    table = "| n | name |\n| --: | :-: |\n| 1 | one |\n| 22 | twenty-two |"
+    answer = "\n\n".join([*paragraphs, table]) + "\n\n```python\nprint('done')\n```\n"
     chunks = [answer[i : i + 6] for i in range(0, len(answer), 6)]
     shared_api.enqueue(Text(answer, chunks=chunks, delay=0.01))
     page.evaluate(WATCH_FINAL_BLOCKS)
@@ -286,10 +289,14 @@ def test_blocks_that_can_no_longer_change_are_rendered_once(
     blocks = page.evaluate("window.finalBlocks")
     names = [name for name, _ in blocks]
     # Each paragraph and the code block entered the rendered answer once, never again.
-    assert sorted(names) == sorted([f"Paragraph {i}:" for i in range(1, 7)] + ["print('done'"])
+    expected = [f"Paragraph {i}:" for i in range(1, 7)] + ["n name 1 one", "print('done'"]
+    assert sorted(names) == sorted(expected)
     assert any(not ended for _, ended in blocks)  # some of them while the answer streamed
     assert turn.locator(".md > pre code .hljs-built_in").count() == 1  # highlighted once final
     assert turn.locator(".md .open").count() == 0
+    # Column alignment without a style attribute, which the page's policy would refuse.
+    assert turn.locator("td.align-right", has_text="22").count() == 1
+    assert turn.locator("[style]").count() == 0
 
 
 def test_resume_a_session_from_the_list_and_see_its_history(chat_page: Watched) -> None:
@@ -345,8 +352,10 @@ def test_screenshots_light_and_dark_at_desktop_and_phone_width(
         taken.append(path)
         page.click("#scrim", position={"x": 370, "y": 400})
     page.set_viewport_size({"width": 1280, "height": 800})
-    turn.locator(".permission button.allow").click()
+    turn.locator(".permission button.always").click()
     finished(turn)
+    assert "Allowed always" in turn.inner_text()
+    assert (served.project / "screenshot").exists()
     if SCREENS_COPY.is_dir():
         for path in taken:
             shutil.copy(path, SCREENS_COPY / path.name)

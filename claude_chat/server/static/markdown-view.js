@@ -35,6 +35,19 @@ export function markdownRenderer(highlighted) {
     tokens[i].attrSet("target", "_blank");
     return defaultLink(tokens, i, options, env, self);
   };
+  // A table column's alignment comes as a style attribute, which the page's policy refuses:
+  // a class says the same.
+  for (const rule of ["th_open", "td_open"]) {
+    md.renderer.rules[rule] = (tokens, i, options, env, self) => {
+      const style = tokens[i].attrGet("style");
+      if (style) {
+        const align = /text-align:\s*(left|right|center)/.exec(style);
+        tokens[i].attrs = (tokens[i].attrs || []).filter(([name]) => name !== "style");
+        if (align) tokens[i].attrJoin("class", `align-${align[1]}`);
+      }
+      return self.renderToken(tokens, i, options);
+    };
+  }
   return md;
 }
 
