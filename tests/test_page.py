@@ -342,6 +342,8 @@ def test_screenshots_light_and_dark_at_desktop_and_phone_width(
         page.emulate_media(color_scheme=scheme)
         for width, height, name in ((1280, 800, "desktop"), (390, 844, "phone")):
             page.set_viewport_size({"width": width, "height": height})
+            # Nothing wider than the screen: the page never scrolls sideways.
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
             path = shots / f"page-{name}-{scheme}.png"
             page.screenshot(path=str(path))
             taken.append(path)
@@ -352,6 +354,15 @@ def test_screenshots_light_and_dark_at_desktop_and_phone_width(
         taken.append(path)
         page.click("#scrim", position={"x": 370, "y": 400})
     page.set_viewport_size({"width": 1280, "height": 800})
+    login = page.context.browser.new_page(viewport={"width": 390, "height": 844})
+    login.goto(served.url + "/")
+    login.locator("#key").wait_for()
+    for scheme in ("light", "dark"):
+        login.emulate_media(color_scheme=scheme)
+        path = shots / f"login-phone-{scheme}.png"
+        login.screenshot(path=str(path))
+        taken.append(path)
+    login.close()
     turn.locator(".permission button.always").click()
     finished(turn)
     assert "Allowed always" in turn.inner_text()
