@@ -13,11 +13,15 @@ about what arrives in one frame of a fast stream). Each frame's draw is timed in
 
 Times are the script's: parsing, rendering and putting the HTML into the element (the
 browser's layout and paint come after, and grow the same way with what is replaced).
+Then the worst case for the open block: one fenced block of L lines (default 3,000), which
+stays open, and so is redrawn, until it ends.
+
 It prints, for each, the total draw time, the median and p95 frame, and the mean frame over the
 last tenth of the answer (where a naive page is slowest), and the ratios, measured in the same
 run; and checks that both end with the same text.
 
-Run: python benchmarks/page_stream.py [--blocks B] [--per-frame F] [--chromium PATH]
+Run: python benchmarks/page_stream.py [--blocks B] [--code-lines L] [--per-frame F]
+[--chromium PATH]
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import random
 import statistics
 from pathlib import Path
 
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import Browser, Route, sync_playwright
 
 STATIC = Path(__file__).resolve().parent.parent / "claude_chat" / "server" / "static"
 ORIGIN = "http://bench.invalid"
@@ -138,27 +142,37 @@ def summary(name: str, times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=400)
+    parser.add_argument("--code-lines", type=int, default=3000)
     parser.add_argument("--per-frame", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
 
-    text = answer(args.blocks, args.seed)
-    deltas = [text[i : i + 6] for i in range(0, len(text), 6)]
-    print(
-        f"answer: {args.blocks} blocks, {len(text) / 1000:.0f} KB, {len(deltas)} deltas, "
-        f"{-(-len(deltas) // args.per_frame)} frames of {args.per_frame} deltas"
-    )
+    code = "\n".join(f"    value_{j} = compute({j}, name='x{j}')" for j in range(args.code_lines))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.route(f"{ORIGIN}/**", serve_static)
-        page.goto(f"{ORIGIN}/bench")
-        out = page.evaluate(RUN, [deltas, args.per_frame])
+        for name, text in (
+            (f"{args.blocks} blocks", answer(args.blocks, args.seed)),
+            (f"one {args.code_lines}-line code block", f"Intro.\n\n```python\n{code}\n```\n"),
+        ):
+            measure(browser, name, text, args.per_frame)
         browser.close()
+
+
+def measure(browser: Browser, name: str, text: str, per_frame: int) -> None:
+    deltas = [text[i : i + 6] for i in range(0, len(text), 6)]
+    print(
+        f"\n{name}: {len(text) / 1000:.0f} KB, {len(deltas)} deltas, "
+        f"{-(-len(deltas) // per_frame)} frames of {per_frame} deltas"
+    )
+    page = browser.new_page()
+    page.route(f"{ORIGIN}/**", serve_static)
+    page.goto(f"{ORIGIN}/bench")
+    out = page.evaluate(RUN, [deltas, per_frame])
+    page.close()
     print(summary("incremental (MarkdownView)", out["incremental"]))
     print(summary("whole answer each frame", out["naive"]))
-    print(f"incremental finish (last block): {out['finish']:.2f} ms")
+    print(f"incremental finish (the last block, highlighted): {out['finish']:.2f} ms")
     ratio_total = sum(out["naive"]) / sum(out["incremental"])
     tail = max(1, len(out["naive"]) // 10)
     ratio_tail = statistics.fmean(out["naive"][-tail:]) / statistics.fmean(

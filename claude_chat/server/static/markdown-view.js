@@ -10,6 +10,12 @@ function el(tag, className) {
   return node;
 }
 
+// Highlighting a 3,000-line block takes a few hundred ms at once, which a reader feels as a
+// pause; a block that long stays plain.
+const HIGHLIGHT_MAX_CHARS = 40_000;
+// The opening line of a fenced code block at the start of the open block.
+const FENCE_OPENING = /^ {0,3}(`{3,}|~{3,})([^\n]*)\n/;
+
 /** @param {boolean} highlighted */
 export function markdownRenderer(highlighted) {
   // @ts-ignore: markdown-it's UMD build, loaded before this module
@@ -18,7 +24,7 @@ export function markdownRenderer(highlighted) {
     linkify: true,
     highlight: highlighted
       ? (/** @type {string} */ code, /** @type {string} */ lang) => {
-          if (lang && hljs.getLanguage(lang)) {
+          if (lang && code.length <= HIGHLIGHT_MAX_CHARS && hljs.getLanguage(lang)) {
             try {
               return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
             } catch {
@@ -76,6 +82,9 @@ export class MarkdownView {
     /** @type {string[]} */
     this.pending = [];
     this.frame = 0;
+    /** @type {Text | null} the open code block's text, while one is being written */
+    this.code = null;
+    this.codeShown = 0;
   }
 
   /** @param {string} text */
@@ -87,9 +96,34 @@ export class MarkdownView {
   draw() {
     this.frame = 0;
     this.absorb();
-    for (const block of this.takeFinalBlocks()) this.appendFinal(block);
-    this.openEl.innerHTML = openMarkdown.render(this.open);
+    const fence = openFence(this.open);
+    if (fence) {
+      // Nothing after an unclosed fence can start a block, and its text is its rendering:
+      // the new text is appended, no markdown parsed.
+      this.drawOpenCode(fence.info, fence.body);
+    } else {
+      this.code = null;
+      for (const block of this.takeFinalBlocks()) this.appendFinal(block);
+      this.openEl.innerHTML = openMarkdown.render(this.open);
+    }
     this.drawn();
+  }
+
+  /** @param {string} info @param {string} body */
+  drawOpenCode(info, body) {
+    if (!this.code) {
+      const code = document.createElement("code");
+      const lang = info.trim().split(/\s/)[0];
+      if (lang) code.className = `language-${lang}`;
+      this.code = document.createTextNode("");
+      this.codeShown = 0;
+      code.append(this.code);
+      const pre = document.createElement("pre");
+      pre.append(code);
+      this.openEl.replaceChildren(pre);
+    }
+    this.code.appendData(body.slice(this.codeShown));
+    this.codeShown = body.length;
   }
 
   finish() {
@@ -100,6 +134,7 @@ export class MarkdownView {
     for (const block of this.takeFinalBlocks()) this.appendFinal(block);
     if (this.open.trim()) this.appendFinal(this.open.replace(/\n+$/, ""));
     this.open = "";
+    this.code = null;
     this.openEl.remove();
     this.drawn();
   }
@@ -137,3 +172,18 @@ export class MarkdownView {
   }
 }
 
+/**
+ * The open block as a fenced code block still waiting for its closing line, or null.
+ * @param {string} source
+ * @returns {{info: string, body: string} | null}
+ */
+function openFence(source) {
+  const opening = FENCE_OPENING.exec(source);
+  if (!opening) return null;
+  const [line, marker, info] = opening;
+  if (marker[0] === "`" && info.includes("`")) return null; // not a fence: inline code
+  const body = source.slice(line.length);
+  const closing = new RegExp(`^ {0,3}${marker[0] === "`" ? "`" : "~"}{${marker.length},}[ \\t]*$`, "m");
+  if (closing.test(body)) return null;
+  return { info, body };
+}
