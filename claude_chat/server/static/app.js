@@ -309,7 +309,9 @@ async function refreshSessions() {
   list.replaceChildren();
   for (const s of sessions) {
     const item = el("li");
-    const button = el("button", s.session_id === chat.sessionId ? "session active" : "session");
+    const button = /** @type {HTMLButtonElement} */ (
+      el("button", s.session_id === chat.sessionId ? "session active" : "session")
+    );
     button.type = "button";
     button.dataset.sessionId = s.session_id;
     button.append(el("span", "session-title", s.title || "(untitled)"));

@@ -16,6 +16,9 @@ const HIGHLIGHT_MAX_CHARS = 40_000;
 // The opening line of a fenced code block at the start of the open block.
 const FENCE_OPENING = /^ {0,3}(`{3,}|~{3,})([^\n]*)\n/;
 
+/** A markdown-it render rule (the vendored build has no types).
+ * @typedef {(tokens: any[], i: number, options: any, env: any, self: any) => string} RenderRule */
+
 /** @param {boolean} highlighted */
 export function markdownRenderer(highlighted) {
   // @ts-ignore: markdown-it's UMD build, loaded before this module
@@ -35,24 +38,29 @@ export function markdownRenderer(highlighted) {
         }
       : null,
   });
+  /** @type {RenderRule} */
   const defaultLink = md.renderer.rules.link_open || ((tokens, i, options, env, self) => self.renderToken(tokens, i, options));
-  md.renderer.rules.link_open = (tokens, i, options, env, self) => {
+  /** @type {RenderRule} */
+  const linkOpen = (tokens, i, options, env, self) => {
     tokens[i].attrSet("rel", "noopener noreferrer");
     tokens[i].attrSet("target", "_blank");
     return defaultLink(tokens, i, options, env, self);
   };
+  md.renderer.rules.link_open = linkOpen;
   // A table column's alignment comes as a style attribute, which the page's policy refuses:
   // a class says the same.
   for (const rule of ["th_open", "td_open"]) {
-    md.renderer.rules[rule] = (tokens, i, options, env, self) => {
+    /** @type {RenderRule} */
+    const cell = (tokens, i, options, env, self) => {
       const style = tokens[i].attrGet("style");
       if (style) {
         const align = /text-align:\s*(left|right|center)/.exec(style);
-        tokens[i].attrs = (tokens[i].attrs || []).filter(([name]) => name !== "style");
+        tokens[i].attrs = (tokens[i].attrs || []).filter((/** @type {string[]} */ [name]) => name !== "style");
         if (align) tokens[i].attrJoin("class", `align-${align[1]}`);
       }
       return self.renderToken(tokens, i, options);
     };
+    md.renderer.rules[rule] = cell;
   }
   return md;
 }
