@@ -146,14 +146,15 @@ def test_the_key_is_kept_in_session_storage_and_never_in_a_url(chat_page: Watche
 
 def test_the_answer_streams_in_before_it_ends(chat_page: Watched) -> None:
     page = chat_page.page
-    turn = send(page, "SLOW 8")
+    # A word every 0.3 s: the last one comes some 5 s after the second.
+    turn = send(page, "SLOW 20")
     turn.locator(".answer", has_text="slow1").wait_for()
     # Seen while the answer is still arriving: its footer is not there yet.
     assert turn.locator(".meta").count() == 0
-    assert "slow7" not in turn.inner_text()
+    assert "slow19" not in turn.inner_text()
     footer = finished(turn)
     assert "first token" in footer
-    assert "slow7" in turn.locator(".answer").inner_text()
+    assert "slow19" in turn.locator(".answer").inner_text()
 
 
 def test_stop_and_esc_interrupt_the_answer_and_keep_what_arrived(chat_page: Watched) -> None:
