@@ -77,6 +77,8 @@ def term(api: FakeAnthropicAPI, commands_project: Path, isolated: Path) -> Itera
     terminal = Terminal([sys.executable, "-m", "claude_chat"], env, commands_project)
     terminal.wait_for(lambda s: s.rstrip().endswith("ready"), timeout=60)
     yield terminal
+    terminal.ctrl("d")
+    terminal.wait_exit()
     terminal.close()
     assert processes_with_env(str(isolated)) == []
 

@@ -108,7 +108,8 @@ def test_compact_sends_the_compaction_request_and_the_next_turn_carries_the_summ
     (summary,) = sessions.list_sessions(str(project))
     assert summary.turns == 2  # "remember pelican" and "RECALL"
     recap = sessions.recap(summary.session_id)
-    assert not any("This session is being continued" in line.text for line in recap)
+    prompts = [line.text for line in recap if line.role == "you"]
+    assert prompts and not any("This session is being continued" in text for text in prompts)
 
 
 @pytest.fixture
@@ -118,6 +119,8 @@ def term(api: FakeAnthropicAPI, project: Path, isolated: Path) -> Iterator[Termi
     terminal = Terminal([sys.executable, "-m", "claude_chat"], env, project, cols=120)
     terminal.wait_for(lambda s: s.rstrip().endswith("ready"), timeout=60)
     yield terminal
+    terminal.ctrl("d")
+    terminal.wait_exit()
     terminal.close()
     assert processes_with_env(str(isolated)) == []
 

@@ -12,7 +12,14 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claude_chat import __version__
-from claude_chat.server import chat_routes, errors, ops_routes, session_routes, ws_routes
+from claude_chat.server import (
+    chat_routes,
+    errors,
+    ops_routes,
+    page_routes,
+    session_routes,
+    ws_routes,
+)
 from claude_chat.server.auth import Keyring
 from claude_chat.server.metrics import Metrics
 from claude_chat.server.pool import Pool
@@ -55,7 +62,7 @@ def create_app(
     )
     app.state.server = state
     errors.install(app)
-    for module in (chat_routes, ws_routes, session_routes, ops_routes):
+    for module in (chat_routes, ws_routes, session_routes, ops_routes, page_routes):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
