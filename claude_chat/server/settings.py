@@ -23,6 +23,18 @@ def default_max_processes() -> int:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """``serve --redis``: sessions and their ownership shared with other nodes."""
+
+    redis_url: str = field(repr=False)  # it may hold a password
+    node_id: str
+    # Where the other nodes reach this one, to forward a request for a session it owns.
+    advertise_url: str
+    lease_ttl_s: float = 15.0
+    prefix: str = "claude-chat"
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     data_dir: Path
     cwd: Path
@@ -44,6 +56,7 @@ class ServerSettings:
     # Claude Code processes sharing a config dir are started at least this far apart: many
     # starting at the same moment are reported to corrupt its .claude.json.
     start_spacing_s: float = 0.05
+    cluster: ClusterSettings | None = None
 
     def tenant_dir(self, tenant: str) -> Path:
         return self.data_dir / "tenants" / tenant
