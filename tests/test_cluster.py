@@ -1,0 +1,169 @@
+"""Several ``claude-chat serve --redis`` nodes on 127.0.0.1 sharing one real redis-server,
+each with a data dir of its own, the real CLI and the stand-in API: a session moves between
+nodes with its context, survives its owner's death, and has one owner at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_api import FakeAnthropicAPI
+from tests.redis_server import RedisServer
+from tests.serving import ALICE, Served, server_env, sse_events, stream_turn, text_of
+from tests.terminal import processes_with_env
+
+pytestmark = pytest.mark.integration
+
+LEASE_TTL = "3"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Cluster:
+    """Nodes started and stopped by a test; every Claude Code process of theirs ended."""
+
+    def __init__(self, root: Path, api: FakeAnthropicAPI, redis: RedisServer) -> None:
+        self.root = root
+        self.api = api
+        self.redis = redis
+        self.project = root / "shared-project"  # the same cwd on every node
+        self.project.mkdir(parents=True, exist_ok=True)
+        self.nodes: list[Served] = []
+
+    def start(self, name: str, *args: str) -> Served:
+        root = self.root / f"node-{name}-{len(self.nodes)}"
+        node = Served(
+            root, server_env(root, self.api), "--cwd", str(self.project),
+            "--redis", self.redis.url, "--node-id", name, "--lease-ttl", LEASE_TTL, *args,
+        )  # fmt: skip
+        self.nodes.append(node)
+        return node
+
+    @staticmethod
+    def marker(node: Served) -> str:
+        return f"HOME={node.root / 'home'}\0"
+
+    def kill(self, node: Served) -> None:
+        """SIGKILL the node, then its Claude Code processes (orphans a crash would leave)."""
+        node.process.send_signal(signal.SIGKILL)
+        node.process.wait(30)
+        for pid in processes_with_env(self.marker(node)):
+            os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        for node in self.nodes:
+            if node.process.poll() is None:
+                node.stop()
+            for pid in processes_with_env(self.marker(node)):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, api: FakeAnthropicAPI, redis_server: RedisServer) -> Iterator[Cluster]:
+    nodes = Cluster(tmp_path, api, redis_server)
+    try:
+        yield nodes
+    finally:
+        nodes.close()
+
+
+async def metric(node: Served, name: str) -> float:
+    async with node.client() as http:
+        text = (await http.get("/metrics")).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )
+
+
+async def test_a_conversation_started_on_a_goes_on_through_b_with_its_context(
+    cluster: Cluster,
+) -> None:
+    a, b = cluster.start("a"), cluster.start("b")
+    async with a.client() as on_a, b.client() as on_b:
+        first = await stream_turn(on_a, ALICE, message="hello from a")
+        session_id = first[0]["session_id"]
+        # A owns the session (its process is live): B forwards the turn to A.
+        second = await stream_turn(on_b, ALICE, message="RECALL", session_id=session_id)
+        assert second[0]["session_id"] == session_id
+        assert "You said before: [hello from a] (end)" in text_of(second)
+        assert await metric(b, "claude_chat_forwarded_requests_total") == 1
+        answer = (
+            await on_b.post(
+                "/v1/chat", json={"message": "RECALL", "session_id": session_id}, headers=ALICE
+            )
+        ).json()
+        assert answer["answer"] == "You said before: [hello from a | RECALL] (end)"
+    assert a.stop() == 0, a.stderr()  # lets go of its lease
+    async with b.client() as on_b:
+        # Nobody owns it now: B takes the lease and resumes the session from Redis.
+        third = await stream_turn(on_b, ALICE, message="RECALL", session_id=session_id)
+        assert "You said before: [hello from a | RECALL | RECALL] (end)" in text_of(third)
+        assert await metric(b, "claude_chat_forwarded_requests_total") == 2
+        assert await metric(b, 'claude_chat_lease_claims_total{kind="resume"') == 1
+        # Another tenant's key finds nothing, on either node.
+        other = await on_b.post(
+            "/v1/chat",
+            json={"message": "RECALL", "session_id": session_id},
+            headers={"Authorization": "Bearer bob-server-key"},
+        )
+        assert other.status_code == 404
+    assert not list(b.config_dir("alice").glob(f"projects/*/{session_id}.jsonl"))
+
+
+async def test_b_takes_over_when_a_is_killed_mid_answer(cluster: Cluster) -> None:
+    a, b = cluster.start("a"), cluster.start("b")
+    async with a.client() as on_a:
+        first = await stream_turn(on_a, ALICE, message="remember this")
+        session_id = first[0]["session_id"]
+        body = {"message": "SLOW 40", "session_id": session_id}
+        async with on_a.stream("POST", "/v1/chat/stream", json=body, headers=ALICE) as response:
+            async for event in sse_events(response):
+                if event["type"] == "content_block_delta":
+                    break
+            cluster.kill(a)
+    async with b.client(timeout=60) as on_b:
+        # Within the lease's expiry and a few seconds: B waits for A, then takes over.
+        events = await stream_turn(on_b, ALICE, message="RECALL", session_id=session_id)
+    assert events[0]["session_id"] == session_id
+    # The interrupted turn never completed: the context is the last complete turn's.
+    assert "You said before: [remember this] (end)" in text_of(events)
+    assert await metric(b, 'claude_chat_lease_claims_total{kind="resume"') == 1
+
+
+async def test_redis_away_nodes_keep_what_they_own_and_refuse_the_rest(
+    cluster: Cluster,
+) -> None:
+    a, b = cluster.start("a"), cluster.start("b")
+    async with a.client() as on_a, b.client() as on_b:
+        owned = (await stream_turn(on_a, ALICE, message="kept on a"))[0]["session_id"]
+        cluster.redis.stop()
+        again = await stream_turn(on_a, ALICE, message="RECALL", session_id=owned)
+        assert "You said before: [kept on a] (end)" in text_of(again)
+        refused = await on_b.post("/v1/chat", json={"message": "hi"}, headers=ALICE)
+        assert refused.status_code == 503, refused.text
+        assert "Redis cannot be reached" in refused.json()["error"]["message"]
+        assert refused.headers["retry-after"]
+        await asyncio.sleep(float(LEASE_TTL))  # renewals fail meanwhile
+        assert await metric(a, 'claude_chat_lease_renewals_total{node="a",outcome="error"}') > 0
+        cluster.redis.start()
+        fresh = await stream_turn(on_b, ALICE, message="after the outage")
+        assert fresh[-1]["is_error"] is False
+        # A still owns its session (renewed once Redis was back): B forwards to it.
+        await asyncio.sleep(float(LEASE_TTL) / 2)
+        through_b = await stream_turn(on_b, ALICE, message="RECALL", session_id=owned)
+        assert "You said before: [kept on a | RECALL] (end)" in text_of(through_b)
+        assert await metric(b, "claude_chat_forwarded_requests_total") == 1
