@@ -5,6 +5,7 @@ nodes with its context, survives its owner's death, and has one owner at a time.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -167,3 +168,63 @@ async def test_redis_away_nodes_keep_what_they_own_and_refuse_the_rest(
         through_b = await stream_turn(on_b, ALICE, message="RECALL", session_id=owned)
         assert "You said before: [kept on a | RECALL] (end)" in text_of(through_b)
         assert await metric(b, "claude_chat_forwarded_requests_total") == 1
+
+
+def stored_prompts(redis: RedisServer, session_id: str) -> list[str]:
+    """The user's prompts in the session as Redis holds it, in order."""
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis.url)
+    try:
+        [key] = client.keys(f"claude-chat:alice:e:*/{session_id}")
+        entries = [json.loads(raw) for raw in client.lrange(key, 0, -1)]
+    finally:
+        client.close()
+    prompts = []
+    for entry in entries:
+        if entry.get("type") != "user" or entry.get("isMeta"):
+            continue
+        content = entry.get("message", {}).get("content")
+        if isinstance(content, list):
+            content = "".join(b.get("text", "") for b in content if b.get("type") == "text")
+        if isinstance(content, str) and content.startswith("turn "):
+            prompts.append(content)
+    return prompts
+
+
+# 50 rounds in the issue; 12 keep the test near 30 s on a shared 2-core machine.
+ROUNDS = 12
+
+
+async def test_the_same_session_on_a_and_b_at_once_runs_one_turn_at_a_time(
+    cluster: Cluster,
+) -> None:
+    a, b = cluster.start("a"), cluster.start("b")
+    async with a.client() as on_a, b.client() as on_b:
+        session_id = (await stream_turn(on_a, ALICE, message="turn 0"))[0]["session_id"]
+        # Each round's answered prompts; two when one request waited for the other.
+        rounds: list[set[str]] = [{"turn 0"}]
+        for round_ in range(1, ROUNDS + 1):
+            sent = {on_a: f"turn {round_} via a", on_b: f"turn {round_} via b"}
+            replies = await asyncio.gather(
+                *(
+                    http.post("/v1/chat", json={"message": text, "session_id": session_id},
+                              headers=ALICE)
+                    for http, text in sent.items()
+                )
+            )  # fmt: skip
+            ok = set()
+            for reply, text in zip(replies, sent.values(), strict=True):
+                if reply.status_code == 409:
+                    assert "still running" in reply.json()["error"]["message"]
+                else:
+                    assert reply.status_code == 200, reply.text
+                    ok.add(text)
+            assert ok
+            rounds.append(ok)
+    prompts = stored_prompts(cluster.redis, session_id)
+    at = 0
+    for ok in rounds:
+        assert set(prompts[at : at + len(ok)]) == ok, (prompts, rounds)
+        at += len(ok)
+    assert at == len(prompts)  # every turn once, in order
