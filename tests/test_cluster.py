@@ -5,16 +5,20 @@ nodes with its context, survives its owner's death, and has one owner at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fake_api import FakeAnthropicAPI
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, free_port
 from tests.serving import ALICE, Served, server_env, sse_events, stream_turn, text_of
 from tests.terminal import processes_with_env
 
@@ -228,3 +232,70 @@ async def test_the_same_session_on_a_and_b_at_once_runs_one_turn_at_a_time(
         assert set(prompts[at : at + len(ok)]) == ok, (prompts, rounds)
         at += len(ok)
     assert at == len(prompts)  # every turn once, in order
+
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+def start_haproxy(ports: list[int], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """HAProxy with the shipped configuration in front of the nodes on ``ports``."""
+    if not Path(HAPROXY).exists():
+        pytest.skip("haproxy is not installed (Debian's haproxy package)")
+    port = free_port()
+    env = {
+        **os.environ,
+        "CLAUDE_CHAT_PROXY_BIND": f"127.0.0.1:{port}",
+        "CLAUDE_CHAT_NODE1": f"127.0.0.1:{ports[0]}",
+        "CLAUDE_CHAT_NODE2": f"127.0.0.1:{ports[1]}",
+    }
+    with log.open("wb") as stderr:
+        proxy = subprocess.Popen(
+            [HAPROXY, "-db", "-f", str(DEPLOY / "haproxy.cfg")],
+            env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    return proxy, port
+
+
+async def test_through_haproxy_a_client_sees_one_conversation_while_a_node_is_replaced(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    ports = [free_port(), free_port()]
+    nodes = {
+        f"node{i}": cluster.start(f"node{i}", "--port", str(port))
+        for i, port in enumerate(ports, start=1)
+    }
+    proxy, proxy_port = start_haproxy(ports, tmp_path / "haproxy.log")
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{proxy_port}", timeout=60
+        ) as client:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            said = ["first"]
+            session_id = (await stream_turn(client, ALICE, message="first"))[0]["session_id"]
+
+            async def recall() -> None:
+                events = await stream_turn(client, ALICE, message="RECALL", session_id=session_id)
+                assert events[0]["session_id"] == session_id
+                assert f"You said before: [{' | '.join(said)}] (end)" in text_of(events)
+                said.append("RECALL")
+
+            await recall()
+            [owner] = [name for name, node in nodes.items() if await leases(node)]
+            assert nodes[owner].stop() == 0, nodes[owner].stderr()  # taken out...
+            await recall()  # ...the other node goes on with the session
+            port = ports[int(owner[-1]) - 1]
+            nodes[owner] = cluster.start(owner, "--port", str(port))  # ...and replaced
+            for _ in range(3):
+                await recall()
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+
+
+async def leases(node: Served) -> float:
+    return await metric(node, "claude_chat_leases{")
