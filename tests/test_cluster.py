@@ -126,6 +126,18 @@ async def test_a_conversation_started_on_a_goes_on_through_b_with_its_context(
             headers={"Authorization": "Bearer bob-server-key"},
         )
         assert other.status_code == 404
+        # The session endpoints read through the store too.
+        listed = (await on_b.get("/v1/sessions", headers=ALICE)).json()["sessions"]
+        assert [(s["session_id"], s["turns"]) for s in listed] == [(session_id, 4)]
+        saved = (await on_b.get(f"/v1/sessions/{session_id}", headers=ALICE)).json()
+        assert [t["user"] for t in saved["turns"]] == ["hello from a", "RECALL", "RECALL", "RECALL"]
+        deleted = await on_b.delete(f"/v1/sessions/{session_id}", headers=ALICE)
+        assert deleted.status_code == 200, deleted.text
+        assert (await on_b.get("/v1/sessions", headers=ALICE)).json()["sessions"] == []
+        gone = await on_b.post("/v1/chat", json={"message": "x", "session_id": session_id},
+                               headers=ALICE)  # fmt: skip
+        assert gone.status_code == 404
+    # B never had a file of its own for the session: it resumed from Redis.
     assert not list(b.config_dir("alice").glob(f"projects/*/{session_id}.jsonl"))
 
 

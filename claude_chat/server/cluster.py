@@ -341,6 +341,49 @@ class Cluster:
 
         return await asyncio.to_thread(matching) or default
 
+    # -- the session endpoints, read through the store ------------------------------------
+
+    async def mirror(self, tenant: str, mirror_dir: Path) -> Path:
+        """A Claude Code config dir holding the tenant's sessions as the store has them
+        (rewritten where the store has newer), for the session endpoints to read."""
+        store = RedisSessionStore(self.redis, self._namespace(tenant))
+        prefix = f"{self._namespace(tenant)}:sessions:"
+        try:
+            projects = [
+                _text(key)[len(prefix) :] async for key in self.redis.scan_iter(f"{prefix}*")
+            ]
+            wanted: dict[Path, tuple[str, str, int]] = {}
+            for project in projects:
+                for listed in await store.list_sessions(project):
+                    path = mirror_dir / "projects" / project / f"{listed['session_id']}.jsonl"
+                    wanted[path] = (project, listed["session_id"], listed["mtime"])
+            stale = await asyncio.to_thread(_stale, mirror_dir, wanted)
+            loaded = {
+                path: await store.load({"project_key": project, "session_id": session_id})
+                for path, (project, session_id, _) in wanted.items()
+                if path in stale
+            }
+        except Exception:
+            raise _unreachable("read the stored sessions") from None
+        await asyncio.to_thread(_write_mirror, mirror_dir, wanted, loaded)
+        return mirror_dir
+
+    async def delete(self, tenant: str, session_id: str) -> bool:
+        """Delete a session from the store; 409 while another node drives it."""
+        store = RedisSessionStore(self.redis, self._namespace(tenant))
+        try:
+            if await self.owner(tenant, session_id) is not None:
+                raise ApiError(409, "this session is live on another node; try again later")
+            project = await store.project_of(session_id)
+            if project is None:
+                return False
+            await store.delete({"project_key": project, "session_id": session_id})
+        except ApiError:
+            raise
+        except Exception:
+            raise _unreachable(f"delete session {session_id}") from None
+        return True
+
     # -- renewals --------------------------------------------------------------------------
 
     async def _renew_forever(self) -> None:
@@ -515,3 +558,42 @@ class Forwarding:
             await response.aclose()
         if relaying.done() and not relaying.cancelled() and relaying.exception() is not None:
             log.warning("forwarding to %s failed: %s", owner.node_id, relaying.exception())
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _stale(mirror_dir: Path, wanted: dict[Path, tuple[str, str, int]]) -> set[Path]:
+    stale = set()
+    for path, (_, _, mtime) in wanted.items():
+        try:
+            if path.stat().st_mtime_ns // 1_000_000 >= mtime:
+                continue
+        except OSError:
+            pass
+        stale.add(path)
+    return stale
+
+
+def _write_mirror(
+    mirror_dir: Path,
+    wanted: dict[Path, tuple[str, str, int]],
+    loaded: dict[Path, list[Any] | None],
+) -> None:
+    """Write what changed, drop what the store no longer has; owner-only files."""
+    import os
+
+    from claude_chat.engine.config import private_file
+
+    for path, entries in loaded.items():
+        private_file(path).write_text(
+            # Compact, as Claude Code writes it: the session readers scan for its bytes.
+            "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries or []),
+            encoding="utf-8",
+        )
+        mtime_s = wanted[path][2] / 1000
+        os.utime(path, (mtime_s, mtime_s))
+    for path in (mirror_dir / "projects").glob("*/*.jsonl"):
+        if path not in wanted:
+            path.unlink(missing_ok=True)
