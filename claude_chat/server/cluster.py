@@ -38,8 +38,9 @@ from claude_chat.store.redis_sessions import RedisSessionStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from websockets.asyncio.client import ClientConnection
 
-    from claude_chat.server.auth import Keyring, Tenant
+    from claude_chat.server.auth import Credentials, Keyring, Tenant
     from claude_chat.server.metrics import Metrics
     from claude_chat.server.pool import Conversation
 
@@ -437,6 +438,105 @@ class Cluster:
         if len(parts) != 4 or parts[1] == self.settings.node_id:
             return None
         return Owner(parts[1], parts[2])
+
+
+class SocketTurn:
+    """One WebSocket turn for a session another node owns, relayed over a socket to it: its
+    events come back as they are; the client's interrupt and permission answers go there."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.upstream: ClientConnection | None = None
+
+    async def owner(self, tenant: str, session_id: str | None) -> Owner | None:
+        if session_id is None:
+            return None
+        try:
+            return await self.cluster.owner(tenant, session_id)
+        except Exception:
+            return None  # Redis away: this node answers what it owns, 503 for the rest
+
+    async def run(
+        self,
+        owner: Owner,
+        tenant: Tenant,
+        credentials: Credentials,
+        message: dict[str, Any],
+        send: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+    ) -> bool:
+        """Relay the turn; False if the owner did not answer before its lease ran out (or
+        another node took it): the caller answers it here."""
+        from websockets.exceptions import ConnectionClosed
+
+        from claude_chat.server.auth import API_KEY_HEADER, OAUTH_HEADER
+        from claude_chat.server.protocol import error_event
+
+        headers = {"Authorization": f"Bearer {tenant.key}",
+                   FORWARDED_HEADER: self.cluster.settings.node_id}  # fmt: skip
+        if credentials.api_key:
+            headers[API_KEY_HEADER] = credentials.api_key
+        if credentials.oauth_token:
+            headers[OAUTH_HEADER] = credentials.oauth_token
+        session_id = str(message["session_id"])
+        deadline = time.monotonic() + self.cluster.settings.lease_ttl_s + 2.0
+        current: Owner | None = owner
+        while current is not None:
+            relayed: list[bool] = []
+            try:
+                last = await self._relay(current, headers, message, send, relayed)
+            except (OSError, ConnectionClosed) as exc:
+                if relayed or isinstance(exc, ConnectionClosed):
+                    last = error_event(
+                        "api_error", f"node {current.node_id} went away during the turn", 502
+                    )
+                else:  # not answering: wait for it or for its lease to run out
+                    if time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.2)
+                    current = await self.owner(tenant.name, session_id)
+                    continue
+            # Sent once the relay is closed: the client may send its next turn at once.
+            if last is not None:
+                await send(last)
+            return True
+        return False
+
+    async def _relay(
+        self,
+        owner: Owner,
+        headers: dict[str, str],
+        message: dict[str, Any],
+        send: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+        relayed: list[bool],
+    ) -> dict[str, Any] | None:
+        """The owner's events up to the last (the result, or a refusal), which is returned."""
+        from websockets.asyncio.client import connect
+
+        url = owner.url.replace("http", "ws", 1).rstrip("/") + "/v1/chat/ws"
+        async with connect(url, additional_headers=headers, open_timeout=2) as upstream:
+            self.upstream = upstream
+            try:
+                self.cluster.forwarded.labels(self.cluster.settings.node_id).inc()
+                await upstream.send(json.dumps(message))
+                async for raw in upstream:
+                    event = json.loads(raw)
+                    if event.get("type") == "result" or (
+                        event.get("type") == "error" and event.get("status") is not None
+                    ):
+                        return dict(event)
+                    relayed.append(True)
+                    await send(event)
+            finally:
+                self.upstream = None
+        return None
+
+    async def pass_on(self, message: dict[str, Any]) -> bool:
+        """An interrupt or a permission answer for the relayed turn, if there is one."""
+        if self.upstream is None:
+            return False
+        with contextlib.suppress(Exception):
+            await self.upstream.send(json.dumps(message))
+        return True
 
 
 class Forwarding:
