@@ -311,3 +311,36 @@ async def test_through_haproxy_a_client_sees_one_conversation_while_a_node_is_re
 
 async def leases(node: Served) -> float:
     return await metric(node, "claude_chat_leases{")
+
+
+async def test_a_websocket_on_b_relays_turns_of_a_session_a_owns(cluster: Cluster) -> None:
+    from websockets.asyncio.client import connect
+
+    a, b = cluster.start("a"), cluster.start("b")
+    async with a.client() as on_a:
+        session_id = (await stream_turn(on_a, ALICE, message="said on a"))[0]["session_id"]
+    async with connect(b.ws_url, additional_headers=ALICE) as socket:
+
+        async def turn(text: str, interrupt: bool = False) -> list[dict[str, object]]:
+            await socket.send(json.dumps({"type": "message", "text": text,
+                                          "session_id": session_id}))  # fmt: skip
+            events = []
+            while True:
+                event = json.loads(await socket.recv())
+                events.append(event)
+                if interrupt and event["type"] == "content_block_delta":
+                    interrupt = False
+                    await socket.send(json.dumps({"type": "interrupt"}))
+                if event["type"] == "result":
+                    return events
+
+        recalled = await turn("RECALL")
+        assert recalled[0] == {"type": "session", "session_id": session_id,
+                               "model": recalled[-1]["model"]}  # fmt: skip
+        assert "You said before: [said on a] (end)" in text_of(recalled)
+        stopped = await turn("SLOW 40", interrupt=True)
+        assert stopped[-1]["interrupted"] is True
+        assert len([e for e in stopped if e["type"] == "content_block_delta"]) < 39
+        again = await turn("RECALL")
+        assert "You said before: [said on a | RECALL | SLOW 40] (end)" in text_of(again)
+    assert await metric(b, "claude_chat_forwarded_requests_total") == 3
