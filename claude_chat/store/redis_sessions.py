@@ -10,6 +10,10 @@ counter in Redis, raised by every new owner. An append carrying another number, 
 refused in the same atomic step that would write it, so a node whose lease has run out cannot
 add to a session another node has taken over.
 
+While Redis cannot be reached, appends wait in order in the store object (the local file has
+them meanwhile) and go out with the next append or ``flush_backlog`` once it is back; the
+owner keeps its lease until they have.
+
 Layout, under ``<namespace>``:
   ``e:<project>/<session>[/<subpath>]``  list of JSON entries, in append order
   ``u:<project>/<session>[/<subpath>]``  set of the uuids already appended
@@ -79,6 +83,7 @@ class RedisSessionStore:
         self.namespace = namespace
         self.fences: dict[str, int] = {}
         self._append = redis.register_script(_APPEND)
+        self._backlog: list[tuple[SessionKey, list[SessionStoreEntry]]] = []
 
     def _key(self, kind: str, key: SessionKey | SessionListSubkeysKey) -> str:
         path = f"{key['project_key']}/{key['session_id']}"
@@ -98,6 +103,32 @@ class RedisSessionStore:
     async def append(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
         if not entries:
             return
+        self._backlog.append((key, entries))
+        await self.flush_backlog()
+
+    @property
+    def pending(self) -> bool:
+        """Appends still waiting for Redis."""
+        return bool(self._backlog)
+
+    async def flush_backlog(self) -> bool:
+        """Send the appends waiting for Redis, in order; True once none is left. An append
+        this writer is fenced off from is dropped with the rest, and raises."""
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        while self._backlog:
+            key, entries = self._backlog[0]
+            try:
+                await self._write(key, entries)
+            except (ConnectionError, TimeoutError, OSError):
+                return False
+            except FencedError:
+                self._backlog.clear()
+                raise
+            self._backlog.pop(0)
+        return True
+
+    async def _write(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
         session_id = key["session_id"]
         fence = self.fences.get(session_id)
         argv: list[str] = [
