@@ -184,6 +184,11 @@ async def test_redis_away_nodes_keep_what_they_own_and_refuse_the_rest(
         through_b = await stream_turn(on_b, ALICE, message="RECALL", session_id=owned)
         assert "You said before: [kept on a | RECALL] (end)" in text_of(through_b)
         assert await metric(b, "claude_chat_forwarded_requests_total") == 1
+    # The turn answered while Redis was away reached it afterwards: B resumes with it.
+    assert a.stop() == 0, a.stderr()
+    async with b.client() as on_b:
+        resumed = await stream_turn(on_b, ALICE, message="RECALL", session_id=owned)
+        assert "You said before: [kept on a | RECALL | RECALL] (end)" in text_of(resumed)
 
 
 def stored_prompts(redis: RedisServer, session_id: str) -> list[str]:

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claude_chat.server.errors import ApiError, error_response, log
 from claude_chat.server.settings import ClusterSettings
-from claude_chat.store.redis_sessions import RedisSessionStore
+from claude_chat.store.redis_sessions import FencedError, RedisSessionStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -120,10 +120,17 @@ class Cluster:
 
     def __init__(self, settings: ClusterSettings, metrics: Metrics) -> None:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
         self.settings = settings
+        # One quick retry: a turn's result waits for its entries' append, which must not sit
+        # out redis-py's default backoff while Redis is away (the entries wait in the store).
         self.redis: Redis = Redis.from_url(
-            settings.redis_url, socket_connect_timeout=1.0, socket_timeout=2.0
+            settings.redis_url,
+            socket_connect_timeout=1.0,
+            socket_timeout=2.0,
+            retry=Retry(NoBackoff(), 1),
         )
         # Tells this run's leases from those of a previous run under the same node id.
         self.nonce = secrets.token_hex(8)
@@ -137,6 +144,8 @@ class Cluster:
         self._leases: dict[Conversation, Lease] = {}
         self._turns: dict[Conversation, str] = {}
         self._claiming: dict[Conversation, asyncio.Task[None]] = {}
+        # Closed, but their last entries have not reached Redis yet: their leases are kept.
+        self._parked: set[Conversation] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._renewer: asyncio.Task[None] | None = None
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=1.0))
@@ -220,6 +229,9 @@ class Cluster:
         session_id = conversation.session_id
         assert session_id is not None
         tenant = conversation.tenant.name
+        for parked in [p for p in self._parked if p.tenant.name == tenant]:
+            if self._leases[parked].session_id == session_id and not await self._unpark(parked):
+                raise _unreachable(f"save the last turns of session {session_id}")
         store = self.store_for(conversation)
         try:
             fence, value = await self._claim(
@@ -264,6 +276,13 @@ class Cluster:
         if pending is not None:
             with contextlib.suppress(BaseException):
                 await pending
+        store = self._stores.get(conversation)
+        if store is not None and store.pending and conversation in self._leases:
+            with contextlib.suppress(FencedError):
+                if not await store.flush_backlog():
+                    self._parked.add(conversation)
+                    return
+        self._parked.discard(conversation)
         lease = self._leases.pop(conversation, None)
         self._stores.pop(conversation, None)
         self.leases.labels(self.settings.node_id).set(len(self._leases))
@@ -274,6 +293,17 @@ class Cluster:
             await self._release(keys=[key], args=[lease.value])
         except Exception:
             log.warning("lease of %s not released (Redis unreachable); it expires", key)
+
+    async def _unpark(self, conversation: Conversation) -> bool:
+        """Flush a closed conversation's last entries and let go of its lease; False while
+        Redis is still away."""
+        try:
+            if not await self.store_for(conversation).flush_backlog():
+                return False
+        except FencedError:
+            pass
+        await self.release(conversation)
+        return True
 
     def release_soon(self, conversation: Conversation) -> None:
         if conversation in self._leases or conversation in self._claiming:
@@ -411,6 +441,7 @@ class Cluster:
                 self.renewals.labels(node, "ok").inc()
                 continue
             self.renewals.labels(node, "lost").inc()
+            self._parked.discard(conversation)
             log.warning("lease of %s lost to another node; closing its process", key)
             self._leases.pop(conversation, None)
             store.fences.pop(lease.session_id, None)
@@ -419,6 +450,12 @@ class Cluster:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         self.leases.labels(node).set(len(self._leases))
+        for conversation in list(self._stores):
+            if conversation in self._parked:
+                await self._unpark(conversation)
+            else:
+                with contextlib.suppress(FencedError):
+                    await self._stores[conversation].flush_backlog()
         if self._turns:
             expiry = int(time.time() * 1000) + self._ttl_ms
             with contextlib.suppress(Exception):
