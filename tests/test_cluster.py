@@ -19,7 +19,7 @@ import pytest
 
 from tests.fake_api import FakeAnthropicAPI
 from tests.redis_server import RedisServer, free_port
-from tests.serving import ALICE, Served, server_env, sse_events, stream_turn, text_of
+from tests.serving import ALICE, CAROL, Served, server_env, sse_events, stream_turn, text_of
 from tests.terminal import processes_with_env
 
 pytestmark = pytest.mark.integration
@@ -349,3 +349,21 @@ async def test_a_websocket_on_b_relays_turns_of_a_session_a_owns(cluster: Cluste
         again = await turn("RECALL")
         assert "You said before: [said on a | RECALL | SLOW 40] (end)" in text_of(again)
     assert await metric(b, "claude_chat_forwarded_requests_total") == 3
+
+
+async def test_a_tenants_max_concurrent_holds_across_nodes(cluster: Cluster) -> None:
+    a, b = cluster.start("a"), cluster.start("b")
+    async with a.client() as on_a, b.client() as on_b:
+        # carol may run one turn at a time, on all nodes together.
+        body = {"message": "SLOW 8"}
+        async with on_a.stream("POST", "/v1/chat/stream", json=body, headers=CAROL) as response:
+            events = sse_events(response)
+            assert (await anext(events))["type"] == "session"
+            elsewhere = await on_b.post("/v1/chat", json={"message": "x"}, headers=CAROL)
+            assert elsewhere.status_code == 429, elsewhere.text
+            assert "on all nodes" in elsewhere.json()["error"]["message"]
+            assert int(elsewhere.headers["retry-after"]) >= 1
+            async for _ in events:
+                pass
+        after = await on_b.post("/v1/chat", json={"message": "x"}, headers=CAROL)
+        assert after.status_code == 200, after.text
