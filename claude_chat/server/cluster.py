@@ -26,9 +26,8 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from prometheus_client import Counter, Gauge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,12 +36,12 @@ from claude_chat.server.settings import ClusterSettings
 from claude_chat.store.redis_sessions import FencedError, RedisSessionStore
 
 if TYPE_CHECKING:
+    import httpx
     from redis.asyncio import Redis
     from websockets.asyncio.client import ClientConnection
 
     from claude_chat.server.auth import Credentials, Keyring, Tenant
     from claude_chat.server.metrics import Metrics
-    from claude_chat.server.pool import Conversation
 
 FORWARDED_HEADER = "x-claude-chat-forwarded-by"
 CHAT_PATHS = ("/v1/chat/stream", "/v1/chat")
@@ -52,13 +51,13 @@ HOP_BY_HOP = frozenset(
      b"transfer-encoding", b"upgrade", b"host", b"content-length")
 )  # fmt: skip
 
-# KEYS: lease, fence. ARGV: holder ("node url nonce"), ttl ms, node id.
+# KEYS: lease, fence. ARGV: holder ("node url nonce"), ttl ms, node id, nonce.
 # A lease held by this node id under another nonce is a previous run of this node: taken.
 _CLAIM = """
 local current = redis.call('GET', KEYS[1])
 if current then
-  local node = string.match(current, '^%d+ (%S+)')
-  if node ~= ARGV[3] then return {0, current} end
+  local node, nonce = string.match(current, '^%d+ (%S+) %S+ (%S+)$')
+  if node ~= ARGV[3] or nonce == ARGV[4] then return {0, current} end
 end
 local fence = redis.call('INCR', KEYS[2])
 local value = fence .. ' ' .. ARGV[1]
@@ -91,6 +90,13 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 """
+
+
+class Conversation(Protocol):
+    """What the cluster needs of the pool's conversations."""
+
+    tenant: Tenant
+    session_id: str | None
 
 
 @dataclass
@@ -148,9 +154,13 @@ class Cluster:
         self._parked: set[Conversation] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._renewer: asyncio.Task[None] | None = None
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=1.0))
+        # Imported here: httpx loads rich (for its own command line) when it is installed.
+        import httpx
+
+        self.http: httpx.AsyncClient = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=1.0))
         # Called with a conversation whose lease another node has taken: close its process.
-        self.on_lost: Callable[[Conversation], Coroutine[Any, Any, None]] | None = None
+        # (Any: the pool's own Conversation, which this module does not import.)
+        self.on_lost: Callable[[Any], Coroutine[Any, Any, None]] | None = None
         node = settings.node_id
         registry = metrics.registry
         self.renewals = Counter(
@@ -232,11 +242,19 @@ class Cluster:
         for parked in [p for p in self._parked if p.tenant.name == tenant]:
             if self._leases[parked].session_id == session_id and not await self._unpark(parked):
                 raise _unreachable(f"save the last turns of session {session_id}")
+        # A process of this node's that is still closing lets go of the session in a moment.
+        for _ in range(100):
+            if not any(
+                other.tenant.name == tenant and lease.session_id == session_id
+                for other, lease in self._leases.items()
+            ):
+                break
+            await asyncio.sleep(0.05)
         store = self.store_for(conversation)
         try:
             fence, value = await self._claim(
                 keys=[self._lease_key(tenant, session_id), store.fence_key(session_id)],
-                args=[self._holder, self._ttl_ms, self.settings.node_id],
+                args=[self._holder, self._ttl_ms, self.settings.node_id, self.nonce],
             )
         except Exception:
             raise _unreachable(f"take session {session_id}") from None
@@ -585,6 +603,8 @@ class Forwarding:
         self.keyring = keyring
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        import httpx
+
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"
