@@ -467,6 +467,9 @@ def serve_command(
     if redis_url:
         from dataclasses import replace
 
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            # Not echoed: the URL may hold a password.
+            raise _fail("--redis takes a URL of redis://, rediss:// or unix://")
         if any(text and len(text.split()) != 1 for text in (node_id, advertise_url)):
             raise _fail("--node-id and --advertise-url take one word each, without spaces")
         settings = replace(
