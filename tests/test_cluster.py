@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -367,3 +368,21 @@ async def test_a_tenants_max_concurrent_holds_across_nodes(cluster: Cluster) -> 
                 pass
         after = await on_b.post("/v1/chat", json={"message": "x"}, headers=CAROL)
         assert after.status_code == 200, after.text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--redis", "notaurl:secret"], "--redis takes a URL of redis://"),
+        (["--redis", "redis://127.0.0.1:1/0", "--node-id", "a b"], "one word each"),
+        (["--redis", "redis://127.0.0.1:1/0", "--lease-ttl", "0"], "--lease-ttl must be"),
+    ],
+)
+def test_bad_cluster_options_are_one_line(args: list[str], message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "claude_chat", "serve", "--port", "0", *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert "secret" not in done.stderr
