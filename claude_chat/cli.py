@@ -401,6 +401,30 @@ def serve_command(
             help="Require this bearer key for /metrics (or CLAUDE_CHAT_METRICS_KEY).",
         ),
     ] = None,
+    redis_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--redis",
+            envvar="CLAUDE_CHAT_REDIS_URL",
+            help="Share sessions with other nodes through this Redis, redis://HOST:PORT/DB "
+            "(or CLAUDE_CHAT_REDIS_URL, for a URL with a password).",
+        ),
+    ] = None,
+    node_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--node-id", help="This node's name among the others (default: hostname)."),
+    ] = None,
+    advertise_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--advertise-url",
+            help="Where other nodes reach this one (default: http://HOST:PORT it listens on).",
+        ),
+    ] = None,
+    lease_ttl: Annotated[
+        float,
+        typer.Option("--lease-ttl", help="Seconds a dead node's sessions wait to be taken."),
+    ] = 15.0,
 ) -> None:
     """Serve conversations over HTTP (SSE, JSON) and WebSocket for the keys' tenants."""
     if permission_mode is not None and permission_mode not in PERMISSION_MODES:
@@ -408,7 +432,11 @@ def serve_command(
             f"unknown permission mode {permission_mode!r}; "
             f"choose one of {', '.join(PERMISSION_MODES)}"
         )
-    for name, value in (("--idle-timeout", idle_timeout), ("--queue-timeout", queue_timeout)):
+    for name, value in (
+        ("--idle-timeout", idle_timeout),
+        ("--queue-timeout", queue_timeout),
+        ("--lease-ttl", lease_ttl),
+    ):
         if not value > 0:
             raise _fail(f"{name} must be a number of seconds above 0")
     cwd = Path(cwd_text) if cwd_text is not None else Path.cwd()
@@ -449,6 +477,18 @@ def serve_command(
         sock = run.bind(host, port)
     except OSError as exc:
         raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if redis_url:
+        from dataclasses import replace
+
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            # Not echoed: the URL may hold a password.
+            raise _fail("--redis takes a URL of redis://, rediss:// or unix://")
+        if any(text and len(text.split()) != 1 for text in (node_id, advertise_url)):
+            raise _fail("--node-id and --advertise-url take one word each, without spaces")
+        settings = replace(
+            settings,
+            cluster=run.cluster_settings(sock, redis_url, node_id, advertise_url, lease_ttl),
+        )
 
     def announce(line: str) -> None:
         sys.stdout.write(f"claude-chat serve: {line}\n")

@@ -43,6 +43,8 @@ class ChatConfig:
     # Credentials for this chat alone; they reach Claude Code through its environment only.
     api_key: str | None = field(default=None, repr=False)
     oauth_token: str | None = field(default=None, repr=False)
+    # An SDK SessionStore the session is mirrored to and resumed from (a server cluster's).
+    session_store: Any = field(default=None, repr=False, compare=False)
 
     def cli_environment(self) -> dict[str, str]:
         """What Claude Code's environment gets on top of ours."""

@@ -330,6 +330,7 @@ class ChatEngine:
             agents=dict(config.agents) or None,
             max_buffer_size=config.max_line_bytes,
             env=config.cli_environment(),
+            session_store=config.session_store,
             stderr=self._stderr_tail.append,
             can_use_tool=self._can_use_tool,
             allowed_tools=list(config.allowed_tools),

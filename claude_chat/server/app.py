@@ -39,7 +39,12 @@ def create_app(
     """``transport_factory`` replaces each Claude Code process (tests, benchmarks);
     ``on_ready`` is called once the app has started."""
     metrics = Metrics()
-    pool = Pool(settings, metrics, transport_factory)
+    cluster = None
+    if settings.cluster is not None:
+        from claude_chat.server.cluster import Cluster
+
+        cluster = Cluster(settings.cluster, metrics)
+    pool = Pool(settings, metrics, transport_factory, cluster)
     state = ServerState(settings, keyring, pool, metrics)
 
     @contextlib.asynccontextmanager
@@ -47,12 +52,16 @@ def create_app(
         # The SDK takes about a second to import: here, not in the first request's wait.
         await asyncio.to_thread(importlib.import_module, "claude_chat.engine.translate")
         pool.start()
+        if cluster is not None:
+            cluster.start()
         if on_ready is not None:
             on_ready()
         try:
             yield
         finally:
             await pool.close()
+            if cluster is not None:
+                await cluster.close()
 
     app = FastAPI(
         title="claude-chat",
@@ -64,6 +73,11 @@ def create_app(
     errors.install(app)
     for module in (chat_routes, ws_routes, session_routes, ops_routes, page_routes):
         app.include_router(module.router)
+    if cluster is not None:
+        from claude_chat.server.cluster import Forwarding
+
+        # Inside the body limit, which hands it the body whole.
+        app.add_middleware(Forwarding, cluster=cluster, keyring=keyring)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -29,6 +29,8 @@ from claude_chat.store import sessions
 if TYPE_CHECKING:
     from claude_agent_sdk._internal.transport import Transport
 
+    from claude_chat.server.cluster import Cluster
+
 AskPermission = Callable[[PermissionRequest], Awaitable[PermissionDecision]]
 
 NOBODY_TO_ASK = (
@@ -75,10 +77,15 @@ class Pool:
         settings: ServerSettings,
         metrics: Metrics,
         transport_factory: Callable[[], Transport] | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self._transport_factory = transport_factory
+        # With other nodes: sessions in Redis, one lease per session (see cluster.py).
+        self.cluster = cluster
+        if cluster is not None:
+            cluster.on_lost = lambda conversation: self._close(conversation, "lease")
         # Conversations with a process or a turn, by tenant and session id.
         self._known: dict[tuple[str, str], Conversation] = {}
         # The same, and those whose session id Claude Code has not given yet.
@@ -119,6 +126,8 @@ class Pool:
         self._conversations.add(conversation)
         self._track(conversation)
         try:
+            if self.cluster is not None:
+                await self.cluster.enter(conversation)
             await self._give_process(conversation, request)
             assert conversation.engine is not None
             conversation.engine.ask_permission = ask or _deny
@@ -135,9 +144,13 @@ class Pool:
         conversation.last_used = time.monotonic()
         self._active[conversation.tenant.name] -= 1
         engine = conversation.engine
+        if self.cluster is not None:
+            self.cluster.leave(conversation)
         if engine is not None:
             engine.ask_permission = _deny
         if engine is None:
+            if self.cluster is not None:
+                self.cluster.release_soon(conversation)
             self._forget(conversation)
         elif engine.state == "failed":
             # It never started (bad credentials, no CLI): the next message tries afresh.
@@ -167,6 +180,14 @@ class Pool:
             return found
         config_dir = self.settings.claude_config_dir(tenant.name)
         path = await asyncio.to_thread(sessions.find_session_file, session_id, config_dir)
+        if path is None and self.cluster is not None:
+            # Another node's session, in the store: it resumes from there.
+            stored = await self.cluster.session_cwd(tenant, session_id, default_cwd)
+            if stored is None:
+                raise ApiError(404, f"no session {session_id}")
+            return self._known.get((tenant.name, session_id)) or Conversation(
+                tenant, session_id, stored
+            )
         if path is None:
             raise ApiError(404, f"no session {session_id}")
         summary = await asyncio.to_thread(sessions.summarize, path)
@@ -189,6 +210,8 @@ class Pool:
             self._known.pop((conversation.tenant.name, conversation.session_id), None)
         conversation.session_id = session_id
         self._known[(conversation.tenant.name, session_id)] = conversation
+        if self.cluster is not None and engine is not None:
+            self.cluster.adopt(conversation)
 
     def _forget(self, conversation: Conversation) -> None:
         self._conversations.discard(conversation)
@@ -209,6 +232,12 @@ class Pool:
         if engine is not None:
             self.metrics.queue_wait.observe(0.0)
             return
+        if self.cluster is not None:
+            # Ownership first: a session another node drives is not started here too.
+            if conversation.session_id is not None:
+                await self.cluster.resume(conversation)
+            else:
+                await self.cluster.check()
         waited_from = time.monotonic()
         await self._reserve(waited_from + self.settings.queue_timeout_s)
         self.metrics.queue_wait.observe(time.monotonic() - waited_from)
@@ -234,6 +263,7 @@ class Pool:
             env={"CLAUDE_CONFIG_DIR": str(settings.claude_config_dir(conversation.tenant.name))},
             api_key=request.credentials.api_key,
             oauth_token=request.credentials.oauth_token,
+            session_store=self.cluster.store_for(conversation) if self.cluster else None,
         )
 
     async def _reserve(self, deadline: float) -> None:
@@ -269,6 +299,8 @@ class Pool:
             self._forget(conversation)
         try:
             await engine.close()
+            if self.cluster is not None and not keep:
+                await self.cluster.release(conversation)
         finally:
             self._live -= 1
             if reason is not None:

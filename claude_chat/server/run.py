@@ -18,7 +18,7 @@ import uvicorn
 from claude_chat.engine.config import private_file
 from claude_chat.server.app import create_app
 from claude_chat.server.auth import Keyring
-from claude_chat.server.settings import ServerSettings
+from claude_chat.server.settings import ClusterSettings, ServerSettings
 from claude_chat.server.state import ServerState
 
 if TYPE_CHECKING:
@@ -70,6 +70,28 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
+
+
+def cluster_settings(
+    sock: socket.socket,
+    redis_url: str,
+    node_id: str | None,
+    advertise_url: str | None,
+    lease_ttl_s: float,
+) -> ClusterSettings:
+    """``serve --redis``: by default the node is its host's name, reached where it listens."""
+    host, port = sock.getsockname()[:2]
+    if advertise_url is None:
+        shown = f"[{host}]" if ":" in host else host
+        if host in ("0.0.0.0", "::"):
+            shown = socket.gethostname()
+        advertise_url = f"http://{shown}:{port}"
+    return ClusterSettings(
+        redis_url=redis_url,
+        node_id=node_id or socket.gethostname(),
+        advertise_url=advertise_url,
+        lease_ttl_s=lease_ttl_s,
+    )
 
 
 def serve(

@@ -7,16 +7,19 @@ is, to this one, a session that does not exist.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.secrets import secrets_from
+from claude_chat.server.auth import Tenant
 from claude_chat.server.errors import ApiError
-from claude_chat.server.state import AuthTenant, server_state
+from claude_chat.server.state import AuthTenant, ServerState, server_state
 from claude_chat.store import sessions, transcript
 
 router = APIRouter()
@@ -28,16 +31,25 @@ def _checked(session_id: str) -> str:
     return session_id.lower()
 
 
+async def _config_dir(state: ServerState, tenant: Tenant) -> Path:
+    """Where the tenant's sessions are read: its config dir, or with other nodes, a copy of
+    what the shared store holds."""
+    settings = state.settings
+    cluster = state.pool.cluster
+    if cluster is None:
+        return settings.claude_config_dir(tenant.name)
+    return await cluster.mirror(tenant.name, settings.tenant_dir(tenant.name) / "stored")
+
+
 @router.get("/v1/sessions")
 async def list_sessions(request: Request, tenant: AuthTenant) -> dict[str, Any]:
     """The tenant's sessions, newest first."""
-    settings = server_state(request).settings
+    state = server_state(request)
+    config_dir = await _config_dir(state, tenant)
     found = await asyncio.to_thread(
-        sessions.list_sessions,
-        None,
-        settings.tenant_dir(tenant.name) / "sessions-cache.json",
-        settings.claude_config_dir(tenant.name),
-    )
+        sessions.list_sessions, None, config_dir.parent / f"{config_dir.name}-cache.json",
+        config_dir,
+    )  # fmt: skip
     return {
         "sessions": [
             {
@@ -56,8 +68,7 @@ async def list_sessions(request: Request, tenant: AuthTenant) -> dict[str, Any]:
 async def get_session(request: Request, session_id: str, tenant: AuthTenant) -> Response:
     """The session's transcript, in the ``claude-chat-transcript/1`` JSON form."""
     session_id = _checked(session_id)
-    settings = server_state(request).settings
-    config_dir = settings.claude_config_dir(tenant.name)
+    config_dir = await _config_dir(server_state(request), tenant)
     secrets = secrets_from(os.environ)
     for name, value in (
         ("api_key", tenant.credentials.api_key),
@@ -90,6 +101,15 @@ async def delete_session(request: Request, session_id: str, tenant: AuthTenant) 
     session_id = _checked(session_id)
     state = server_state(request)
     config_dir = state.settings.claude_config_dir(tenant.name)
+    cluster = state.pool.cluster
+    if cluster is not None:
+        await state.pool.close_session(tenant, session_id)
+        if not await cluster.delete(tenant.name, session_id):
+            raise ApiError(404, f"no session {session_id}")
+        # This node's own copy, if the session ever ran here.
+        with contextlib.suppress(ChatError):
+            await asyncio.to_thread(sessions.delete, session_id, config_dir)
+        return {"session_id": session_id, "deleted": True}
     if await asyncio.to_thread(sessions.find_session_file, session_id, config_dir) is None:
         raise ApiError(404, f"no session {session_id}")
     await state.pool.close_session(tenant, session_id)

@@ -23,6 +23,18 @@ def default_max_processes() -> int:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """``serve --redis``: sessions and their ownership shared with other nodes."""
+
+    redis_url: str = field(repr=False)  # it may hold a password
+    node_id: str
+    # Where the other nodes reach this one, to forward a request for a session it owns.
+    advertise_url: str
+    lease_ttl_s: float = 15.0
+    prefix: str = "claude-chat"
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     data_dir: Path
     cwd: Path
@@ -41,6 +53,7 @@ class ServerSettings:
     ping_interval_s: float = 15.0
     # A client that takes longer than this to take one event is gone.
     send_timeout_s: float = 30.0
+    cluster: ClusterSettings | None = None
 
     def tenant_dir(self, tenant: str) -> Path:
         return self.data_dir / "tenants" / tenant

@@ -21,6 +21,7 @@ from claude_chat.engine.config import PERMISSION_MODES, PermissionMode
 from claude_chat.engine.events import PermissionDecision, PermissionRequest
 from claude_chat.server.auth import Credentials, Tenant, request_credentials
 from claude_chat.server.bodies import checked_session_id
+from claude_chat.server.cluster import FORWARDED_HEADER, SocketTurn
 from claude_chat.server.errors import ERROR_TYPES, ApiError, log
 from claude_chat.server.pool import Conversation, TurnRequest
 from claude_chat.server.protocol import WireEvent, encode, error_event
@@ -119,6 +120,11 @@ class SocketChat:
         self.conversation: Conversation | None = None
         self.questions: dict[str, asyncio.Future[PermissionDecision]] = {}
         self._sending = asyncio.Lock()
+        # With other nodes: a turn for a session another node owns is relayed to it, unless
+        # this socket is itself such a relay.
+        cluster = state.pool.cluster
+        relayed = FORWARDED_HEADER in socket.headers
+        self.relay = SocketTurn(cluster) if cluster is not None and not relayed else None
 
     async def run(self) -> None:
         try:
@@ -146,6 +152,10 @@ class SocketChat:
         kind = message.get("type")
         if kind == "message":
             self._start_turn(message)
+        elif (
+            kind in ("interrupt", "permission") and self.relay and await self.relay.pass_on(message)
+        ):
+            pass
         elif kind == "interrupt":
             conversation = self.conversation
             if conversation is not None and conversation.engine is not None:
@@ -202,6 +212,19 @@ class SocketChat:
 
     async def _turn(self, text: str, request: TurnRequest) -> None:
         pool = self.state.pool
+        if self.relay is not None:
+            owner = await self.relay.owner(self.tenant.name, request.session_id)
+            message = {
+                "type": "message",
+                "text": text,
+                "session_id": request.session_id,
+                "model": request.model,
+                "permission_mode": request.permission_mode,
+            }
+            if owner is not None and await self.relay.run(
+                owner, self.tenant, self.credentials, message, self.send
+            ):
+                return
         try:
             conversation = await pool.acquire(self.tenant, request, self._ask)
         except ApiError as exc:
