@@ -1,0 +1,300 @@
+"""``RemoteChatClient`` / ``AsyncRemoteChatClient`` against a real ``claude-chat serve``
+(uvicorn on 127.0.0.1, the real CLI against the stand-in API)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from claude_chat import (
+    AsyncRemoteChatClient,
+    PermissionDecision,
+    PermissionRequest,
+    RemoteChatClient,
+)
+from claude_chat.engine.events import (
+    Event,
+    PermissionDenied,
+    SessionStarted,
+    TextDelta,
+    ToolCall,
+    TurnError,
+    TurnResult,
+)
+from claude_chat.remote import (
+    RemoteAuthError,
+    RemoteConflictError,
+    RemoteConnectionError,
+    RemoteError,
+    RemoteNotFoundError,
+    RemoteRateLimitError,
+    socket_url,
+)
+from tests.fake_api import FakeAnthropicAPI
+from tests.serving import ALICE, CAROL, Served, server_env, sse_events
+from tests.terminal import processes_with_env
+
+ALICE_KEY = "alice-server-key"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def shared_api() -> Iterator[FakeAnthropicAPI]:
+    with FakeAnthropicAPI() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, shared_api: FakeAnthropicAPI
+) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("serve")
+    server = Served(root, server_env(root, shared_api), "--max-processes", "4")
+    try:
+        yield server
+    finally:
+        assert server.stop() == 0, server.stderr()
+
+
+def text_of(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+def test_the_remote_client_loads_neither_the_sdk_nor_the_server_nor_the_terminal() -> None:
+    probe = (
+        "import sys, claude_chat\nclaude_chat.RemoteChatClient\n"
+        "print(sorted({m.split('.')[0] if not m.startswith('claude_chat.') else m for m in "
+        "sys.modules if m.startswith(('claude_agent_sdk', 'mcp', 'fastapi', 'rich', "
+        "'prompt_toolkit', 'claude_chat.server', 'claude_chat.terminal', 'claude_chat.client'))"
+        " and m != 'claude_chat.client_base'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_server_url_becomes_its_socket_url() -> None:
+    assert socket_url("http://127.0.0.1:8765") == "ws://127.0.0.1:8765/v1/chat/ws"
+    assert socket_url("https://chat.example/base/") == "wss://chat.example/base/v1/chat/ws"
+    assert socket_url("ws://h:1/v1/chat/ws") == "ws://h:1/v1/chat/ws"
+    with pytest.raises(ValueError, match="not a server URL"):
+        socket_url("127.0.0.1:8765")
+
+
+@pytest.mark.integration
+def test_sync_client_streams_calls_back_and_follows_up_with_context(served: Served) -> None:
+    chunks: list[Event] = []
+    completed: list[TurnResult] = []
+    done = threading.Event()
+
+    def on_complete(result: TurnResult) -> None:
+        completed.append(result)
+        done.set()
+
+    with RemoteChatClient(
+        served.url, ALICE_KEY, on_chunk=chunks.append, on_complete=on_complete
+    ) as chat:
+        events = list(chat.send("SLOW 3"))
+        assert isinstance(events[0], SessionStarted) and events[0].session_id == chat.session_id
+        assert text_of(events) == "slow0 slow1 slow2 "
+        result = events[-1]
+        assert isinstance(result, TurnResult) and not result.is_error
+        assert result.answer == "slow0 slow1 slow2 " and result.prompt == "SLOW 3"
+        assert result.session_id == chat.session_id and result.model == chat.model
+        assert result.usage.output_tokens > 0 and result.time_to_first_token_s is not None
+        assert completed == [result] and text_of(chunks) == result.answer
+
+        # Callbacks fire whether or not the events are read.
+        done.clear()
+        chat.send("RECALL")
+        assert done.wait(60)
+        assert "You said before: [SLOW 3] (end)" in completed[-1].answer
+
+        assert chat.set_model("sonnet") == "sonnet"
+        answer = chat.ask("which model").answer
+        assert "| model claude-sonnet" in answer, answer
+        assert "sonnet" in (chat.model or "")
+
+
+@pytest.mark.integration
+async def test_interrupt_then_the_next_turn_goes_on_in_the_same_session(served: Served) -> None:
+    async with AsyncRemoteChatClient(served.url, ALICE_KEY) as chat:
+        events: list[Event] = []
+        async for event in await chat.send("SLOW 40"):
+            events.append(event)
+            if isinstance(event, TextDelta) and len(events) == 2:
+                await chat.interrupt()
+        result = events[-1]
+        assert isinstance(result, TurnResult) and result.interrupted and not result.is_error
+        assert len([e for e in events if isinstance(e, TextDelta)]) < 39
+        session_id = chat.session_id
+        again = await chat.ask("RECALL")
+        assert again.session_id == session_id
+        assert "You said before: [SLOW 40] (end)" in again.answer
+
+    # A new client given the session id goes on with it too.
+    async with AsyncRemoteChatClient(served.url, ALICE_KEY, session_id=session_id) as resumed:
+        assert "[SLOW 40 | RECALL]" in (await resumed.ask("RECALL")).answer
+
+
+@pytest.mark.integration
+async def test_permission_requests_reach_the_callback_and_are_denied_without_one(
+    served: Served, tmp_path: Path
+) -> None:
+    allowed, refused, unasked = tmp_path / "allowed", tmp_path / "refused", tmp_path / "unasked"
+    asked: list[PermissionRequest] = []
+
+    async def on_permission(request: PermissionRequest) -> PermissionDecision:
+        asked.append(request)
+        if str(allowed) in request.input.get("command", ""):
+            return PermissionDecision("once")
+        return PermissionDecision("deny", "not that one")
+
+    async with AsyncRemoteChatClient(
+        served.url, "bob-server-key", on_permission=on_permission
+    ) as chat:
+        events = [e async for e in await chat.send(f"TOOL touch {allowed}")]
+        assert allowed.exists() and not events[-1].is_error  # type: ignore[union-attr]
+        assert any(isinstance(e, ToolCall) and e.name == "Bash" for e in events)
+        assert asked[0].name == "Bash" and asked[0].input["command"] == f"touch {allowed}"
+
+        events = [e async for e in await chat.send(f"TOOL touch {refused}")]
+        assert not refused.exists()
+        assert [e.reason for e in events if isinstance(e, PermissionDenied)] == ["not that one"]
+
+    # A plain function works as well; and without any callback the tool is denied.
+    def yes(request: PermissionRequest) -> PermissionDecision:
+        return PermissionDecision("once")
+
+    with RemoteChatClient(served.url, "bob-server-key", on_permission=yes) as chat:
+        chat.ask(f"TOOL touch {allowed}2")
+    assert Path(f"{allowed}2").exists()
+    async with AsyncRemoteChatClient(served.url, "bob-server-key") as chat:
+        events = [e async for e in await chat.send(f"TOOL touch {unasked}")]
+    assert not unasked.exists()
+    assert any(isinstance(e, PermissionDenied) for e in events)
+
+
+@pytest.mark.integration
+async def test_what_the_server_refuses_is_a_remote_error_with_its_status(served: Served) -> None:
+    errors: list[object] = []
+    async with AsyncRemoteChatClient(served.url, "wrong-key", on_error=errors.append) as chat:
+        with pytest.raises(RemoteAuthError) as refused:
+            await chat.ask("hi")
+    assert refused.value.status == 401 and "wrong server key" in str(refused.value)
+    assert errors == [refused.value]
+
+    unknown = "00000000-0000-4000-8000-000000000000"
+    async with AsyncRemoteChatClient(served.url, ALICE_KEY, session_id=unknown) as chat:
+        with pytest.raises(RemoteNotFoundError) as missing:
+            await chat.ask("hi")
+    assert missing.value.status == 404
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RemoteConnectionError) as unreachable:
+        RemoteChatClient(closed, ALICE_KEY).ask("hi")
+    assert unreachable.value.status is None and "cannot reach" in str(unreachable.value)
+    assert "Traceback" not in str(unreachable.value)
+
+    async with (
+        httpx.AsyncClient(base_url=served.url, timeout=120) as http,
+        http.stream("POST", "/v1/chat/stream", json={"message": "SLOW 60"}, headers=CAROL) as busy,
+    ):
+        session = await anext(sse_events(busy))
+        # carol may run one turn at a time: 429, waited for once, then raised.
+        async with AsyncRemoteChatClient(served.url, "carol-server-key") as chat:
+            with pytest.raises(RemoteRateLimitError) as limited:
+                await chat.ask("hi")
+        assert limited.value.status == 429
+        # The same session while its turn runs: 409.
+        async with AsyncRemoteChatClient(
+            served.url, "carol-server-key", session_id=session["session_id"]
+        ) as chat:
+            with pytest.raises(RemoteError) as conflict:
+                await chat.ask("hi")
+        assert conflict.value.status in (409, 429)
+    async with AsyncRemoteChatClient(served.url, ALICE_KEY) as chat:
+        first = await chat.ask("SLOW 30")
+        assert first.session_id
+        async with (
+            httpx.AsyncClient(base_url=served.url, timeout=120) as http,
+            http.stream(
+                "POST",
+                "/v1/chat/stream",
+                json={"message": "SLOW 60", "session_id": first.session_id},
+                headers=ALICE,
+            ) as busy,
+        ):
+            await anext(sse_events(busy))
+            with pytest.raises(RemoteConflictError) as conflict:
+                await chat.ask("hi")
+        assert conflict.value.status == 409
+
+
+@pytest.mark.integration
+async def test_a_server_killed_mid_turn_is_one_turn_error_and_the_restarted_one_goes_on(
+    tmp_path: Path, api: FakeAnthropicAPI
+) -> None:
+    port = str(free_port())
+    env = server_env(tmp_path, api)
+    server = Served(tmp_path, env, "--port", port)
+    errors: list[object] = []
+    try:
+        async with AsyncRemoteChatClient(server.url, ALICE_KEY, on_error=errors.append) as chat:
+            first = await chat.ask("hello")
+            events: list[Event] = []
+            async for event in await chat.send("SLOW 40"):
+                events.append(event)
+                if isinstance(event, TextDelta) and len(events) == 2:
+                    clis = processes_with_env(server.cli_marker())
+                    server.process.kill()
+            lost = [e for e in events if isinstance(e, TurnError)]
+            assert len(lost) == 1 and lost[0].kind == "other" and "lost" in lost[0].message
+            result = events[-1]
+            assert isinstance(result, TurnResult) and result.is_error and result.error == lost[0]
+            assert errors == lost
+            server.process.wait(30)
+            await asyncio.to_thread(_wait_gone, clis)
+
+            server = Served(tmp_path, env, "--port", port)
+            again = await chat.ask("RECALL")
+            assert again.session_id == first.session_id and not again.is_error
+            assert "You said before: [hello | SLOW 40] (end)" in again.answer, again.answer
+    finally:
+        assert server.stop() == 0, server.stderr()
+
+
+def _wait_gone(pids: list[int]) -> None:
+    """The killed server's Claude Code processes end with their stdin; if not, they are ours."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists() and _alive(pid)]
+        if not alive:
+            return
+        time.sleep(0.1)
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
