@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 # Variables that could point a test at a real account or a real API.
-_CREDENTIALS = (
+CREDENTIALS = (
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_AUTH_TOKEN",
     "ANTHROPIC_BASE_URL",
@@ -26,7 +26,7 @@ _CREDENTIALS = (
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
-    for name in _CREDENTIALS:
+    for name in CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CLAUDE_CHAT_DATA_DIR", str(tmp_path / "data"))

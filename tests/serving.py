@@ -14,16 +14,9 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import CREDENTIALS
 from tests.fake_api import FakeAnthropicAPI
 
-_CREDENTIALS = (
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_AUTH_TOKEN",
-    "ANTHROPIC_BASE_URL",
-    "CLAUDE_CODE_OAUTH_TOKEN",
-    "CLAUDECODE",
-    "CLAUDE_CHAT_SERVER_KEYS",
-)
 SERVER_ENV_KEY = "sk-server-ambient-key-not-a-credential"
 
 KEYS = """
@@ -45,7 +38,9 @@ CAROL = {"Authorization": "Bearer carol-server-key"}
 
 def server_env(root: Path, api: FakeAnthropicAPI) -> dict[str, str]:
     """An environment of its own (module-wide servers start before a test isolates one)."""
-    env = {k: v for k, v in os.environ.items() if k not in _CREDENTIALS}
+    env = {
+        k: v for k, v in os.environ.items() if k not in (*CREDENTIALS, "CLAUDE_CHAT_SERVER_KEYS")
+    }
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
     env.update(

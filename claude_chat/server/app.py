@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The SDK takes about a second to import: here, not in the first request's wait.
+        await asyncio.to_thread(importlib.import_module, "claude_chat.engine.translate")
         pool.start()
         if on_ready is not None:
             on_ready()

@@ -89,6 +89,7 @@ class Pool:
         self._last_start: dict[str, float] = {}
         self._start_lock: dict[str, asyncio.Lock] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         self.draining = False
 
     # -- what the routes use ---------------------------------------------------------------
@@ -142,7 +143,9 @@ class Pool:
             self._forget(conversation)
         elif engine.state == "failed":
             # It never started (bad credentials, no CLI): the next message tries afresh.
-            asyncio.get_running_loop().create_task(self._close(conversation, None))
+            closing = asyncio.get_running_loop().create_task(self._close(conversation, None))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         self._report()
         self._wake()
 
@@ -352,7 +355,9 @@ class Pool:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
         await asyncio.gather(
-            *(self._close(c, None) for c in list(self._conversations)), return_exceptions=True
+            *self._closing,
+            *(self._close(c, None) for c in list(self._conversations)),
+            return_exceptions=True,
         )
 
     def cli_pids(self) -> list[int]:

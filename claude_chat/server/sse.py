@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 
 from starlette.responses import Response
@@ -34,10 +35,12 @@ class EventStream(Response):
         self.on_close = on_close
         self.ping_interval_s = ping_interval_s
         self.send_timeout_s = send_timeout_s
+        self._last_send = _now()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        streaming = asyncio.get_running_loop().create_task(self._stream(send))
-        watching = asyncio.get_running_loop().create_task(_disconnected(receive))
+        loop = asyncio.get_running_loop()
+        streaming = loop.create_task(self._stream(send))
+        watching = loop.create_task(_disconnected(receive))
         try:
             await asyncio.wait([streaming, watching], return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -54,37 +57,46 @@ class EventStream(Response):
             (b"cache-control", b"no-cache"),
             (b"x-accel-buffering", b"no"),  # nginx: pass each event on at once
         ]
+        sending = asyncio.Lock()
         await self._send(send, {"type": "http.response.start", "status": 200, "headers": headers})
-        iterator = aiter(self.events)
-        pending: asyncio.Task[WireEvent] | None = None
+        pinging = asyncio.get_running_loop().create_task(self._ping(send, sending))
         try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(iterator))
-                done, _ = await asyncio.wait([pending], timeout=self.ping_interval_s)
-                if not done:
-                    await self._body(send, SSE_PING)
-                    continue
-                try:
-                    event = pending.result()
-                except StopAsyncIteration:
-                    break
-                finally:
-                    if done:
-                        pending = None
-                await self._body(send, sse_frame(event))
-            await self._body(send, SSE_DONE)
-            await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
+            async for event in self.events:
+                async with sending:
+                    await self._body(send, sse_frame(event))
+            async with sending:
+                await self._body(send, SSE_DONE)
+                await self._send(send, {"type": "http.response.body", "body": b""})
         finally:
-            if pending is not None:
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
+            pinging.cancel()
+            await asyncio.gather(pinging, return_exceptions=True)
+
+    async def _ping(self, send: Send, sending: asyncio.Lock) -> None:
+        """A comment line whenever nothing else went out for a ping interval."""
+        while True:
+            await asyncio.sleep(max(self._last_send + self.ping_interval_s - _now(), 0.01))
+            if _now() - self._last_send >= self.ping_interval_s:
+                async with sending:
+                    await self._body(send, SSE_PING)
 
     async def _body(self, send: Send, data: bytes) -> None:
         await self._send(send, {"type": "http.response.body", "body": data, "more_body": True})
 
     async def _send(self, send: Send, message: dict[str, object]) -> None:
-        await asyncio.wait_for(send(message), self.send_timeout_s)
+        """Send, or end the stream if the client takes longer than the send timeout: the
+        task is cancelled (cheaper per event than a wait_for task)."""
+        task = asyncio.current_task()
+        assert task is not None
+        deadline = asyncio.get_running_loop().call_later(self.send_timeout_s, task.cancel)
+        try:
+            await send(message)
+        finally:
+            deadline.cancel()
+        self._last_send = _now()
+
+
+def _now() -> float:
+    return time.monotonic()
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import SessionStarted, TurnError, TurnResult
+from claude_chat.server.errors import log
 from claude_chat.server.metrics import Metrics
 from claude_chat.server.pool import Conversation, TurnRequest
 from claude_chat.server.protocol import (
@@ -46,7 +47,9 @@ async def turn_events(
                 if isinstance(event, TurnError) and event.kind == "cli":
                     metrics.process_starts.labels("crash").inc()
                 yield wire_event(event)
-    except ChatError as exc:  # Claude Code did not start, or refused a model or mode
+    except Exception as exc:  # Claude Code did not start, or refused a model or mode
+        if not isinstance(exc, ChatError):
+            log.error("turn failed", exc_info=exc)
         failed = TurnResult(
             session_id=engine.session_id,
             model=engine.model,
@@ -57,7 +60,7 @@ async def turn_events(
         if not announced:
             yield session_event(engine.session_id, engine.model)
         metrics.observe_turn(tenant, failed)
-        yield error_event("cli", str(exc))
+        yield error_event("cli", str(exc) if isinstance(exc, ChatError) else "internal error")
         yield result_event(failed)
 
 

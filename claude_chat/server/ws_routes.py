@@ -21,7 +21,7 @@ from claude_chat.engine.config import PERMISSION_MODES, PermissionMode
 from claude_chat.engine.events import PermissionDecision, PermissionRequest
 from claude_chat.server.auth import Credentials, Tenant, request_credentials
 from claude_chat.server.bodies import checked_session_id
-from claude_chat.server.errors import ERROR_TYPES, ApiError
+from claude_chat.server.errors import ERROR_TYPES, ApiError, log
 from claude_chat.server.pool import Conversation, TurnRequest
 from claude_chat.server.protocol import WireEvent, encode, error_event
 from claude_chat.server.state import ServerState, server_state
@@ -140,9 +140,7 @@ class SocketChat:
 
     async def send(self, event: WireEvent) -> None:
         async with self._sending:
-            await asyncio.wait_for(
-                self.socket.send_text(encode(event)), self.state.settings.send_timeout_s
-            )
+            await self.socket.send_text(encode(event))
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -208,6 +206,10 @@ class SocketChat:
             conversation = await pool.acquire(self.tenant, request, self._ask)
         except ApiError as exc:
             await self.send(_refusal(exc.status, exc.message))
+            return
+        except Exception as exc:
+            log.error("a WebSocket turn could not start", exc_info=exc)
+            await self.send(_refusal(500, "internal error; the socket goes on"))
             return
         self.conversation = conversation
         try:
