@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from claude_chat import (
     PermissionRequest,
     RemoteChatClient,
 )
+from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import (
     Event,
     PermissionDenied,
@@ -159,6 +161,7 @@ async def test_permission_requests_reach_the_callback_and_are_denied_without_one
     served: Served, tmp_path: Path
 ) -> None:
     allowed, refused, unasked = tmp_path / "allowed", tmp_path / "refused", tmp_path / "unasked"
+    allowed_plainly = tmp_path / "allowed-plainly"
     asked: list[PermissionRequest] = []
 
     async def on_permission(request: PermissionRequest) -> PermissionDecision:
@@ -184,8 +187,8 @@ async def test_permission_requests_reach_the_callback_and_are_denied_without_one
         return PermissionDecision("once")
 
     with RemoteChatClient(served.url, "bob-server-key", on_permission=yes) as chat:
-        chat.ask(f"TOOL touch {allowed}2")
-    assert Path(f"{allowed}2").exists()
+        chat.ask(f"TOOL touch {allowed_plainly}")
+    assert allowed_plainly.exists()
     async with AsyncRemoteChatClient(served.url, "bob-server-key") as chat:
         events = [e async for e in await chat.send(f"TOOL touch {unasked}")]
     assert not unasked.exists()
@@ -199,6 +202,7 @@ async def test_what_the_server_refuses_is_a_remote_error_with_its_status(served:
         with pytest.raises(RemoteAuthError) as refused:
             await chat.ask("hi")
     assert refused.value.status == 401 and "wrong server key" in str(refused.value)
+    assert isinstance(refused.value, RemoteError) and isinstance(refused.value, ChatError)
     assert errors == [refused.value]
 
     unknown = "00000000-0000-4000-8000-000000000000"
@@ -213,39 +217,47 @@ async def test_what_the_server_refuses_is_a_remote_error_with_its_status(served:
     assert unreachable.value.status is None and "cannot reach" in str(unreachable.value)
     assert "Traceback" not in str(unreachable.value)
 
-    async with (
-        httpx.AsyncClient(base_url=served.url, timeout=120) as http,
-        http.stream("POST", "/v1/chat/stream", json={"message": "SLOW 60"}, headers=CAROL) as busy,
-    ):
-        session = await anext(sse_events(busy))
-        # carol may run one turn at a time: 429, waited for once, then raised.
+    # carol may run one turn at a time: 429, waited for once, then raised.
+    async with busy_turn(served, CAROL):
         async with AsyncRemoteChatClient(served.url, "carol-server-key") as chat:
             with pytest.raises(RemoteRateLimitError) as limited:
                 await chat.ask("hi")
-        assert limited.value.status == 429
-        # The same session while its turn runs: 409.
-        async with AsyncRemoteChatClient(
-            served.url, "carol-server-key", session_id=session["session_id"]
-        ) as chat:
-            with pytest.raises(RemoteError) as conflict:
-                await chat.ask("hi")
-        assert conflict.value.status in (409, 429)
+        assert limited.value.status == 429 and "at most 1 turns" in str(limited.value)
+
+    # A session whose turn is still running (over SSE, here): 409.
     async with AsyncRemoteChatClient(served.url, ALICE_KEY) as chat:
-        first = await chat.ask("SLOW 30")
-        assert first.session_id
-        async with (
-            httpx.AsyncClient(base_url=served.url, timeout=120) as http,
-            http.stream(
-                "POST",
-                "/v1/chat/stream",
-                json={"message": "SLOW 60", "session_id": first.session_id},
-                headers=ALICE,
-            ) as busy,
-        ):
-            await anext(sse_events(busy))
+        session_id = (await chat.ask("hello")).session_id
+        async with busy_turn(served, ALICE, session_id):
             with pytest.raises(RemoteConflictError) as conflict:
                 await chat.ask("hi")
         assert conflict.value.status == 409
+
+
+@contextlib.asynccontextmanager
+async def busy_turn(
+    served: Served, headers: dict[str, str], session_id: str | None = None
+) -> AsyncIterator[None]:
+    """A long turn over SSE, read as it streams, running until the block ends."""
+    started = asyncio.Event()
+
+    async def stream() -> None:
+        async with httpx.AsyncClient(base_url=served.url, timeout=120) as http:
+            body = {"message": "SLOW 60", "session_id": session_id}
+            async with http.stream("POST", "/v1/chat/stream", json=body, headers=headers) as sse:
+                assert sse.status_code == 200, await sse.aread()
+                async for _ in sse_events(sse):
+                    started.set()
+
+    reader = asyncio.get_running_loop().create_task(stream())
+    try:
+        await asyncio.wait(
+            [reader, asyncio.ensure_future(started.wait())], return_when="FIRST_COMPLETED"
+        )
+        assert started.is_set(), reader.result()
+        yield
+    finally:
+        reader.cancel()  # the client gone: the server interrupts the turn
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 @pytest.mark.integration
