@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, get_args
 from urllib.parse import urlsplit, urlunsplit
@@ -270,7 +270,7 @@ class AsyncRemoteChatClient(TurnRunner):
         error: TurnError | None = None
         while True:
             try:
-                data = json.loads(await socket.recv())
+                raw = await socket.recv()
             except (ConnectionClosed, OSError) as exc:
                 self._socket = None
                 lost = TurnError(
@@ -290,61 +290,46 @@ class AsyncRemoteChatClient(TurnRunner):
                     prompt=text,
                 )
                 return
-            if not isinstance(data, dict):
+            try:
+                item = _read(json.loads(raw))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                _log.warning("skipped a message of the server this client cannot read: %r", exc)
                 continue
-            kind = data.get("type")
-            if kind == "session":
-                started = True
-                self._session_id = data.get("session_id") or self._session_id
-                self._model = data.get("model") or self._model
-                yield SessionStarted(
-                    self._session_id or "", self._model or "", "", self._permission_mode or ""
-                )
-            elif kind == "error" and data.get("kind") not in _TURN_ERROR_KINDS:
-                refusal = remote_error(
-                    int(data.get("status") or 500),
-                    str(data.get("message", "")),
-                    _seconds(data.get("retry_after")),
-                )
+            if isinstance(item, RemoteError):
                 if not started:
-                    raise _Refused(refusal)
+                    raise _Refused(item)
                 # A refused answer to a permission request that had timed out, say.
-                _log.warning("%s", refusal)
-            elif kind == "error":
-                turn_error = TurnError(
-                    data["kind"], str(data.get("message", "")), data.get("status")
-                )
-                error = error or turn_error
-                yield turn_error
-            elif kind == "result":
-                result = event_from_dict({**data, "type": "turn_result"})
-                assert isinstance(result, TurnResult)
-                self._session_id = result.session_id or self._session_id
-                self._model = result.model or self._model
-                yield replace(result, error=error, answer="".join(answer), prompt=text)
+                _log.warning("%s", item)
+            elif isinstance(item, _PermissionAsk):
+                await self._answer_permission(socket, item)
+            elif isinstance(item, SessionStarted):
+                started = True
+                self._session_id = item.session_id or self._session_id
+                self._model = item.model or self._model
+                yield replace(item, permission_mode=self._permission_mode or "")
+            elif isinstance(item, TurnResult):
+                self._session_id = item.session_id or self._session_id
+                self._model = item.model or self._model
+                yield replace(item, error=error, answer="".join(answer), prompt=text)
                 return
-            elif kind == "permission_request":
-                await self._answer_permission(socket, data)
-            else:
-                event = event_from_dict(data)
-                if event is None:
-                    continue  # a newer server's event this version does not know
-                if isinstance(event, TextDelta) and event.parent_tool_use_id is None:
-                    answer.append(event.text)
-                yield event
+            elif item is not None:
+                if isinstance(item, TurnError):
+                    error = error or item
+                elif isinstance(item, TextDelta) and item.parent_tool_use_id is None:
+                    answer.append(item.text)
+                yield item
 
-    async def _answer_permission(self, socket: ClientConnection, data: dict[str, Any]) -> None:
-        request = PermissionRequest(None, str(data.get("tool", "")), dict(data.get("input") or {}))
+    async def _answer_permission(self, socket: ClientConnection, ask: _PermissionAsk) -> None:
         decision = PermissionDecision("deny", "this client answers no permission requests")
         if self.on_permission is not None:
             try:
-                decision = await _decided(self.on_permission, request)
+                decision = await _decided(self.on_permission, ask.request)
             except Exception:
                 _log.exception("claude-chat on_permission %r failed", self.on_permission)
                 decision = PermissionDecision("deny", "the client's permission callback failed")
         answer: dict[str, Any] = {
             "type": "permission",
-            "id": data.get("id"),
+            "id": ask.id,
             "allow": decision.choice != "deny",
         }
         if decision.choice == "always":
@@ -354,6 +339,34 @@ class AsyncRemoteChatClient(TurnRunner):
         await _send(socket, answer)
         if decision.choice == "deny" and decision.interrupt:
             await _send(socket, {"type": "interrupt"})
+
+
+@dataclass(frozen=True)
+class _PermissionAsk:
+    id: str
+    request: PermissionRequest
+
+
+def _read(data: dict[str, Any]) -> Event | RemoteError | _PermissionAsk | None:
+    """One message of the server as what it means here: an event of the turn, a refusal of
+    what was sent, a permission question, or None (a newer server's, unknown here)."""
+    kind = data.get("type")
+    if kind == "session":
+        return SessionStarted(data.get("session_id") or "", data.get("model") or "", "", "")
+    if kind == "error" and data.get("kind") not in _TURN_ERROR_KINDS:
+        return remote_error(
+            int(data.get("status") or 500),
+            str(data.get("message", "")),
+            _seconds(data.get("retry_after")),
+        )
+    if kind == "error":
+        return TurnError(data["kind"], str(data.get("message", "")), data.get("status"))
+    if kind == "result":
+        return event_from_dict({**data, "type": "turn_result"})
+    if kind == "permission_request":
+        request = PermissionRequest(None, str(data["tool"]), dict(data.get("input") or {}))
+        return _PermissionAsk(str(data["id"]), request)
+    return event_from_dict(data)
 
 
 class RemoteChatClient(SyncClient[AsyncRemoteChatClient]):

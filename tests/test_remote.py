@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import os
 import signal
 import socket
@@ -14,9 +16,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
 
 from claude_chat import (
     AsyncRemoteChatClient,
@@ -40,6 +44,7 @@ from claude_chat.remote import (
     RemoteConnectionError,
     RemoteError,
     RemoteNotFoundError,
+    RemoteOverloadedError,
     RemoteRateLimitError,
     socket_url,
 )
@@ -186,8 +191,8 @@ async def test_permission_requests_reach_the_callback_and_are_denied_without_one
     def yes(request: PermissionRequest) -> PermissionDecision:
         return PermissionDecision("once")
 
-    with RemoteChatClient(served.url, "bob-server-key", on_permission=yes) as chat:
-        chat.ask(f"TOOL touch {allowed_plainly}")
+    with RemoteChatClient(served.url, "bob-server-key", on_permission=yes) as plain:
+        plain.ask(f"TOOL touch {allowed_plainly}")
     assert allowed_plainly.exists()
     async with AsyncRemoteChatClient(served.url, "bob-server-key") as chat:
         events = [e async for e in await chat.send(f"TOOL touch {unasked}")]
@@ -212,8 +217,11 @@ async def test_what_the_server_refuses_is_a_remote_error_with_its_status(served:
     assert missing.value.status == 404
 
     closed = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(RemoteConnectionError) as unreachable:
-        RemoteChatClient(closed, ALICE_KEY).ask("hi")
+    with (
+        pytest.raises(RemoteConnectionError) as unreachable,
+        RemoteChatClient(closed, "k") as plain,
+    ):
+        plain.ask("hi")
     assert unreachable.value.status is None and "cannot reach" in str(unreachable.value)
     assert "Traceback" not in str(unreachable.value)
 
@@ -310,3 +318,97 @@ def _alive(pid: int) -> bool:
         return ") Z " not in Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
+
+
+# -- against a scripted WebSocket server: what the real one rarely does on cue -------------
+
+
+@contextlib.asynccontextmanager
+async def scripted(
+    replies: list[list[dict[str, Any] | str]], process_request: Any = None
+) -> AsyncIterator[tuple[str, list[dict[str, Any]], list[str]]]:
+    """A server answering the n-th message with ``replies[n]``; yields its URL, the messages
+    it got and the Authorization headers it saw."""
+    received: list[dict[str, Any]] = []
+    authorizations: list[str] = []
+
+    async def handler(connection: ServerConnection) -> None:
+        authorizations.append(connection.request.headers.get("Authorization", ""))  # type: ignore[union-attr]
+        async for raw in connection:
+            received.append(json.loads(raw))
+            for reply in replies[len(received) - 1]:
+                await connection.send(reply if isinstance(reply, str) else json.dumps(reply))
+
+    async with serve(handler, "127.0.0.1", 0, process_request=process_request) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"http://127.0.0.1:{port}", received, authorizations
+
+
+async def ask_once(chat: AsyncRemoteChatClient, text: str) -> TurnResult:
+    async with chat:
+        result = await chat.ask(text)
+        assert chat.session_id == result.session_id
+        return result
+
+
+RESULT = {
+    "type": "result",
+    "session_id": "s-1",
+    "model": "m-1",
+    "usage": {"input_tokens": 3, "output_tokens": 2},
+    "cost_usd": 0.5,
+    "time_to_first_token_s": 0.1,
+    "duration_s": 0.2,
+    "is_error": False,
+    "interrupted": False,
+}
+
+
+async def test_429_is_waited_for_once_and_what_this_client_cannot_read_is_skipped() -> None:
+    limited = {"type": "error", "kind": "rate_limit_error", "status": 429, "message": "busy"}
+    turn: list[dict[str, Any] | str] = [
+        {"type": "session", "session_id": "s-1", "model": "m-1"},
+        {"type": "a_newer_event", "x": 1},
+        "not json",
+        {"type": "tool_use"},  # fields missing
+        {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "hi"}},
+        RESULT,
+    ]
+    async with scripted([[{**limited, "retry_after": 0.01}], turn]) as (url, received, auth):
+        result = await ask_once(AsyncRemoteChatClient(url, "k-secret", model="opus"), "hello")
+    assert [m["text"] for m in received] == ["hello", "hello"]
+    assert received[0]["model"] == "opus" and "key" not in received[0]
+    assert auth == ["Bearer k-secret"]
+    assert result.answer == "hi" and result.cost_usd == 0.5 and result.usage.output_tokens == 2
+    assert result.session_id == "s-1" and result.prompt == "hello"
+
+    async with scripted([[limited], [limited]]) as (url, received, _):
+        with pytest.raises(RemoteRateLimitError):
+            await ask_once(AsyncRemoteChatClient(url, "k"), "hello")
+    assert len(received) == 2
+
+
+async def test_503_over_the_socket_or_at_the_handshake_is_remote_overloaded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    full = {"type": "error", "kind": "overloaded_error", "status": 503, "message": "all busy"}
+    async with scripted([[full]]) as (url, _, _), AsyncRemoteChatClient(url, "k") as chat:
+        with pytest.raises(RemoteOverloadedError, match="all busy"):
+            await chat.ask("hello")
+
+    def draining(connection: ServerConnection, request: Any) -> Any:
+        body = json.dumps({"error": {"type": "overloaded_error", "message": "draining"}})
+        response = connection.respond(503, body)
+        response.headers["Retry-After"] = "7"
+        return response
+
+    caplog.set_level(logging.DEBUG)
+    async with scripted([], process_request=draining) as (url, _, _):
+        with pytest.raises(RemoteOverloadedError) as refused:
+            await ask_once(AsyncRemoteChatClient(url, "k-secret", api_key="sk-also-secret"), "hi")
+    assert refused.value.status == 503 and refused.value.retry_after == 7
+    assert "draining" in str(refused.value)
+    # The WebSocket library logs the handshake's headers at debug level: not the credentials.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("claude_chat"))
+    assert "> Authorization: <redacted>" in logged
+    assert "k-secret" not in logged and "sk-also-secret" not in logged
