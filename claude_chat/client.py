@@ -24,7 +24,6 @@ import signal
 from collections.abc import AsyncGenerator
 from dataclasses import fields, replace
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from claude_chat.client_base import OnChunk, OnComplete, OnError, SyncClient, TurnRunner
@@ -102,17 +101,6 @@ class AsyncChatClient(TurnRunner):
             await self._wait_for_turn(20)
         await self.engine.close()
         _live_engines.discard(self.engine)
-
-    async def __aenter__(self) -> AsyncChatClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 class ChatClient(SyncClient[AsyncChatClient]):

@@ -24,6 +24,8 @@ OnChunk = Callable[[Event], object]
 OnComplete = Callable[[TurnResult], object]
 OnError = Callable[[TurnError | ChatError], object]
 
+R = TypeVar("R", bound="TurnRunner")
+
 _log = logging.getLogger("claude_chat")
 
 
@@ -45,6 +47,20 @@ class TurnRunner:
 
     def _turn_events(self, text: str, sent_at: float) -> AsyncGenerator[Event, None]:
         raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self: R) -> R:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     @property
     def turn_running(self) -> bool:

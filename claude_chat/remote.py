@@ -24,7 +24,6 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Any, get_args
 from urllib.parse import urlsplit, urlunsplit
 
@@ -196,17 +195,6 @@ class AsyncRemoteChatClient(TurnRunner):
         socket, self._socket = self._socket, None
         if socket is not None:
             await socket.close()
-
-    async def __aenter__(self) -> AsyncRemoteChatClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _connected(self) -> ClientConnection:
         socket = self._socket

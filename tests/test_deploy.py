@@ -60,7 +60,11 @@ def test_each_alert_fires_once_on_synthetic_series() -> None:
 
 
 def exported_names() -> set[str]:
-    suffixes = {"counter": ("_total",), "histogram": ("", "_bucket", "_count", "_sum"), "gauge": ("",)}
+    suffixes = {
+        "counter": ("_total",),
+        "histogram": ("", "_bucket", "_count", "_sum"),
+        "gauge": ("",),
+    }
     return {
         metric.name + suffix
         for metric in Metrics().registry.collect()

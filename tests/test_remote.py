@@ -49,7 +49,7 @@ from claude_chat.remote import (
     socket_url,
 )
 from tests.fake_api import FakeAnthropicAPI
-from tests.serving import ALICE, CAROL, Served, server_env, sse_events
+from tests.serving import ALICE, CAROL, Served, serve_for_module, server_env, sse_events
 from tests.terminal import processes_with_env
 
 ALICE_KEY = "alice-server-key"
@@ -72,12 +72,7 @@ def shared_api() -> Iterator[FakeAnthropicAPI]:
 def served(
     tmp_path_factory: pytest.TempPathFactory, shared_api: FakeAnthropicAPI
 ) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("serve")
-    server = Served(root, server_env(root, shared_api), "--max-processes", "4")
-    try:
-        yield server
-    finally:
-        assert server.stop() == 0, server.stderr()
+    yield from serve_for_module(tmp_path_factory, shared_api, "--max-processes", "4")
 
 
 def text_of(events: list[Event]) -> str:
