@@ -51,6 +51,7 @@ SOCKET_PATH = "/v1/chat/ws"
 # A tool result can be far larger than the library's default of 1 MiB per message.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_RETRY_AFTER_S = 1.0
+LOST_TURN_WAIT_S = 1.0
 _TURN_ERROR_KINDS = frozenset(get_args(ErrorKind))
 _log = logging.getLogger("claude_chat.remote")
 
@@ -154,6 +155,8 @@ class AsyncRemoteChatClient(TurnRunner):
         self._requested_model = model
         self._permission_mode = permission_mode
         self._socket: ClientConnection | None = None
+        # The last turn ended with its connection lost (the server may still be ending it).
+        self._lost_turn = False
 
     def __repr__(self) -> str:  # never the key
         return f"AsyncRemoteChatClient({self.url!r}, session_id={self._session_id!r})"
@@ -223,7 +226,9 @@ class AsyncRemoteChatClient(TurnRunner):
         return self._socket
 
     async def _turn_events(self, text: str, sent_at: float) -> AsyncGenerator[Event, None]:
-        for attempt in range(2):
+        waited_for_rate_limit = False
+        conflicts = 0
+        while True:
             socket = await self._connected()
             try:
                 await _send(socket, self._message(text))
@@ -232,12 +237,18 @@ class AsyncRemoteChatClient(TurnRunner):
                 return
             except _Refused as refused:
                 error = refused.error
-                if isinstance(error, RemoteAuthError):
-                    self._socket = None
-                    await socket.close()
-                if not isinstance(error, RemoteRateLimitError) or attempt > 0:
-                    raise error from None
+            if isinstance(error, RemoteAuthError):
+                self._socket = None
+                await socket.close()
+            if isinstance(error, RemoteRateLimitError) and not waited_for_rate_limit:
+                waited_for_rate_limit = True
                 await asyncio.sleep(error.retry_after or DEFAULT_RETRY_AFTER_S)
+            elif isinstance(error, RemoteConflictError) and self._lost_turn and conflicts < 10:
+                # The server may still be winding down the turn whose connection was lost.
+                conflicts += 1
+                await asyncio.sleep(LOST_TURN_WAIT_S)
+            else:
+                raise error
 
     def _message(self, text: str) -> dict[str, Any]:
         message: dict[str, Any] = {"type": "message", "text": text}
@@ -261,6 +272,7 @@ class AsyncRemoteChatClient(TurnRunner):
                 raw = await socket.recv()
             except (ConnectionClosed, OSError) as exc:
                 self._socket = None
+                self._lost_turn = True
                 lost = TurnError(
                     "other",
                     f"the connection to the claude-chat server was lost in the middle of the "
@@ -292,6 +304,7 @@ class AsyncRemoteChatClient(TurnRunner):
                 await self._answer_permission(socket, item)
             elif isinstance(item, SessionStarted):
                 started = True
+                self._lost_turn = False
                 self._session_id = item.session_id or self._session_id
                 self._model = item.model or self._model
                 yield replace(item, permission_mode=self._permission_mode or "")

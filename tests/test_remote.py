@@ -318,6 +318,9 @@ def _alive(pid: int) -> bool:
 # -- against a scripted WebSocket server: what the real one rarely does on cue -------------
 
 
+CLOSE = "(close the connection)"
+
+
 @contextlib.asynccontextmanager
 async def scripted(
     replies: list[list[dict[str, Any] | str]], process_request: Any = None
@@ -332,6 +335,9 @@ async def scripted(
         async for raw in connection:
             received.append(json.loads(raw))
             for reply in replies[len(received) - 1]:
+                if reply == CLOSE:
+                    await connection.close()
+                    return
                 await connection.send(reply if isinstance(reply, str) else json.dumps(reply))
 
     async with serve(handler, "127.0.0.1", 0, process_request=process_request) as server:
@@ -381,6 +387,27 @@ async def test_429_is_waited_for_once_and_what_this_client_cannot_read_is_skippe
         with pytest.raises(RemoteRateLimitError):
             await ask_once(AsyncRemoteChatClient(url, "k"), "hello")
     assert len(received) == 2
+
+
+async def test_after_a_lost_connection_a_409_is_waited_out_while_the_server_ends_that_turn() -> (
+    None
+):
+    session = {"type": "session", "session_id": "s-1", "model": "m-1"}
+    busy = {"type": "error", "kind": "conflict_error", "status": 409, "message": "still running"}
+    delta = {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "on"}}
+    replies: list[list[dict[str, Any] | str]] = [[session, CLOSE], [busy], [session, delta, RESULT]]
+    async with scripted(replies) as (url, received, auth), AsyncRemoteChatClient(url, "k") as chat:
+        lost = await chat.ask("first")
+        assert lost.is_error and lost.error is not None and "lost" in lost.error.message
+        assert (await chat.ask("again")).answer == "on"
+    assert [m["text"] for m in received] == ["first", "again", "again"]
+    assert [m.get("session_id") for m in received] == [None, "s-1", "s-1"]
+    assert len(auth) == 2  # connected again after the loss
+
+    # Without a lost turn before it, a 409 is the caller's to handle.
+    async with scripted([[busy]]) as (url, _, _), AsyncRemoteChatClient(url, "k") as chat:
+        with pytest.raises(RemoteConflictError):
+            await chat.ask("hello")
 
 
 async def test_503_over_the_socket_or_at_the_handshake_is_remote_overloaded(
