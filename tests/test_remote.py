@@ -10,8 +10,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -77,19 +75,6 @@ def served(
 
 def text_of(events: list[Event]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
-
-
-def test_the_remote_client_loads_neither_the_sdk_nor_the_server_nor_the_terminal() -> None:
-    probe = (
-        "import sys, claude_chat\nclaude_chat.RemoteChatClient\n"
-        "print(sorted({m.split('.')[0] if not m.startswith('claude_chat.') else m for m in "
-        "sys.modules if m.startswith(('claude_agent_sdk', 'mcp', 'fastapi', 'rich', "
-        "'prompt_toolkit', 'claude_chat.server', 'claude_chat.terminal', 'claude_chat.client'))"
-        " and m != 'claude_chat.client_base'}))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
 
 
 def test_a_server_url_becomes_its_socket_url() -> None:
