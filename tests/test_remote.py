@@ -221,6 +221,25 @@ async def test_what_the_server_refuses_is_a_remote_error_with_its_status(served:
         assert conflict.value.status == 409
 
 
+@pytest.mark.integration
+async def test_a_full_pool_is_remote_overloaded_with_503(
+    tmp_path: Path, api: FakeAnthropicAPI
+) -> None:
+    server = Served(
+        tmp_path, server_env(tmp_path, api), "--max-processes", "1", "--queue-timeout", "1"
+    )
+    try:
+        async with (
+            busy_turn(server, ALICE),
+            AsyncRemoteChatClient(server.url, "bob-server-key") as chat,
+        ):
+            with pytest.raises(RemoteOverloadedError) as full:
+                await chat.ask("hi")
+        assert full.value.status == 503 and "busy" in str(full.value)
+    finally:
+        assert server.stop() == 0, server.stderr()
+
+
 @contextlib.asynccontextmanager
 async def busy_turn(
     served: Served, headers: dict[str, str], session_id: str | None = None
