@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -28,13 +28,20 @@ from claude_chat import (
 )
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import (
+    Compacted,
+    Compacting,
     Event,
     PermissionDenied,
+    Retrying,
     SessionStarted,
     TextDelta,
+    ThinkingDelta,
     ToolCall,
+    ToolResult,
     TurnError,
     TurnResult,
+    Usage,
+    event_from_dict,
 )
 from claude_chat.remote import (
     RemoteAuthError,
@@ -75,6 +82,28 @@ def served(
 
 def text_of(events: list[Event]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+def test_every_event_comes_back_from_its_dict() -> None:
+    events = [
+        SessionStarted("s", "m", "/p", "default"),
+        TextDelta("hi", "t0"),
+        ThinkingDelta("hm"),
+        ToolCall("t1", "Bash", {"command": "ls"}),
+        ToolResult("t1", "out", False, "t0"),
+        PermissionDenied("t2", "Bash", {"command": "rm"}, "no"),
+        TurnError("api", "boom", 500),
+        Retrying("again"),
+        Compacting(),
+        Compacted("auto", 1000, 200, 1.5),
+        TurnResult("s", "m", True, False, Usage(1, 2, 3, 4), 0.5, 2.0, 0.3, TurnError("api", "x")),
+    ]
+    # One of each kind of event: a new kind must come back too, not be dropped by clients.
+    assert {type(e) for e in events} == set(get_args(Event))
+    for event in events:
+        assert event_from_dict(event.to_dict()) == event
+    assert event_from_dict({"type": "a_newer_event"}) is None
+    assert event_from_dict({**TextDelta("x").to_dict(), "extra": 1}) == TextDelta("x")
 
 
 def test_a_server_url_becomes_its_socket_url() -> None:

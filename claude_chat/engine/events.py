@@ -295,5 +295,13 @@ def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 _BY_TYPE: dict[str, type[Any]] = {
     _type_name(cls): cls
-    for cls in (SessionStarted, PermissionDenied, TurnError, Retrying, TurnResult)
+    for cls in (
+        SessionStarted,
+        PermissionDenied,
+        TurnError,
+        Retrying,
+        Compacting,
+        Compacted,
+        TurnResult,
+    )
 }
