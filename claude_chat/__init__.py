@@ -1,7 +1,8 @@
 """claude-chat: a terminal chat for Claude Code, and the streaming engine under it.
 
 The engine as a library: ``ChatClient`` (plain code) and ``AsyncChatClient`` (asyncio), whose
-``send`` yields the events below. Importing this package is cheap; the client and the SDK
+``send`` yields the events below; ``RemoteChatClient`` and ``AsyncRemoteChatClient`` do the same
+with a conversation on a claude-chat server. Importing this package is cheap; the client and the SDK
 are loaded on first use.
 """
 
@@ -13,10 +14,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncChatClient",
+    "AsyncRemoteChatClient",
     "ChatClient",
     "ChatConfig",
     "ChatError",
+    "PermissionDecision",
     "PermissionDenied",
+    "PermissionRequest",
+    "RemoteChatClient",
+    "RemoteError",
     "TextDelta",
     "ThinkingDelta",
     "ToolCall",
@@ -31,7 +37,9 @@ if TYPE_CHECKING:
     from claude_chat.engine.config import ChatConfig
     from claude_chat.engine.errors import ChatError
     from claude_chat.engine.events import (
+        PermissionDecision,
         PermissionDenied,
+        PermissionRequest,
         TextDelta,
         ThinkingDelta,
         ToolCall,
@@ -39,10 +47,14 @@ if TYPE_CHECKING:
         TurnError,
         TurnResult,
     )
+    from claude_chat.remote import AsyncRemoteChatClient, RemoteChatClient, RemoteError
 
 _HOMES = {
     "AsyncChatClient": "claude_chat.client",
     "ChatClient": "claude_chat.client",
+    "AsyncRemoteChatClient": "claude_chat.remote",
+    "RemoteChatClient": "claude_chat.remote",
+    "RemoteError": "claude_chat.remote",
     "ChatConfig": "claude_chat.engine.config",
     "ChatError": "claude_chat.engine.errors",
 }

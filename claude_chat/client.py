@@ -17,31 +17,20 @@ events, ending with the ``TurnResult``.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
-import logging
 import os
 import signal
-import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator
 from dataclasses import fields, replace
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
+from claude_chat.client_base import OnChunk, OnComplete, OnError, SyncClient, TurnRunner
 from claude_chat.engine.config import ChatConfig
 from claude_chat.engine.engine import ChatEngine
-from claude_chat.engine.errors import ChatError, EngineClosedError
-from claude_chat.engine.events import Event, TurnError, TurnResult
+from claude_chat.engine.events import Event
 
-T = TypeVar("T")
-OnChunk = Callable[[Event], object]
-OnComplete = Callable[[TurnResult], object]
-OnError = Callable[[TurnError | ChatError], object]
-
-_log = logging.getLogger("claude_chat")
 _CONFIG_FIELDS = {f.name for f in fields(ChatConfig)}
 
 
@@ -56,7 +45,7 @@ def _config(config: ChatConfig | None, options: dict[str, Any]) -> ChatConfig:
     return replace(config or ChatConfig(), **options)
 
 
-class AsyncChatClient:
+class AsyncChatClient(TurnRunner):
     """One Claude Code conversation for asyncio code.
 
     ``AsyncChatClient(model=..., cwd=..., session_id=..., system_prompt_append=...,
@@ -74,12 +63,9 @@ class AsyncChatClient:
         on_error: OnError | None = None,
         **options: Any,
     ) -> None:
+        super().__init__(on_chunk, on_complete, on_error)
         self.config = _config(config, options)
-        self.on_chunk = on_chunk
-        self.on_complete = on_complete
-        self.on_error = on_error
         self.engine = ChatEngine(self.config)
-        self._turn: asyncio.Task[None] | None = None
         _live_engines.add(self.engine)
 
     @property
@@ -96,56 +82,8 @@ class AsyncChatClient:
         self.engine.start()
         await self.engine.wait_ready()
 
-    async def send(self, text: str) -> AsyncIterator[Event]:
-        """Start a turn and return its events; the turn goes on even if they are not read."""
-        if self._turn is not None and not self._turn.done():
-            raise ChatError("a turn is still running: read it to its end or interrupt() it")
-        queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
-        # Timed from here: with many conversations on one loop, the task may start later.
-        sent_at = time.monotonic()
-        self._turn = asyncio.get_running_loop().create_task(self._run_turn(text, sent_at, queue))
-        return _drain(queue)
-
-    async def ask(self, text: str) -> TurnResult:
-        """Send ``text`` and wait for the whole answer (``result.answer``)."""
-        result: TurnResult | None = None
-        async for event in await self.send(text):
-            if isinstance(event, TurnResult):
-                result = event
-        assert result is not None
-        return result
-
-    async def _run_turn(
-        self, text: str, sent_at: float, queue: asyncio.Queue[Event | BaseException]
-    ) -> None:
-        try:
-            async with contextlib.aclosing(self.engine.send(text, sent_at)) as events:
-                async for event in events:
-                    self._callback(event)
-                    queue.put_nowait(event)
-        except ChatError as exc:
-            self._fire(self.on_error, exc)
-            queue.put_nowait(exc)
-        except BaseException as exc:
-            queue.put_nowait(exc)
-            raise
-
-    def _callback(self, event: Event) -> None:
-        if isinstance(event, TurnResult):
-            self._fire(self.on_complete, event)
-        else:
-            self._fire(self.on_chunk, event)
-            if isinstance(event, TurnError):
-                self._fire(self.on_error, event)
-
-    @staticmethod
-    def _fire(callback: Callable[[Any], object] | None, value: object) -> None:
-        if callback is None:
-            return
-        try:
-            callback(value)
-        except Exception:  # a bug in a callback must not end the conversation
-            _log.exception("claude-chat callback %r failed", callback)
+    def _turn_events(self, text: str, sent_at: float) -> AsyncGenerator[Event, None]:
+        return self.engine.send(text, sent_at)
 
     async def interrupt(self) -> None:
         """Stop the running turn; what arrived stays, the next turn has the context."""
@@ -157,37 +95,15 @@ class AsyncChatClient:
 
     async def close(self) -> None:
         """Close Claude Code (in bounded steps); a running turn is interrupted first."""
-        if self._turn is not None and not self._turn.done():
+        if self.turn_running:
             with contextlib.suppress(Exception):
                 await self.engine.interrupt()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(asyncio.shield(self._turn), 20)
+            await self._wait_for_turn(20)
         await self.engine.close()
         _live_engines.discard(self.engine)
 
-    async def __aenter__(self) -> AsyncChatClient:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-async def _drain(queue: asyncio.Queue[Event | BaseException]) -> AsyncIterator[Event]:
-    while True:
-        item = await queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-        if isinstance(item, TurnResult):
-            return
-
-
-class ChatClient:
+class ChatClient(SyncClient[AsyncChatClient]):
     """``AsyncChatClient`` for code without asyncio: the same options and callbacks.
 
     Its asyncio loop runs in one thread of its own (callbacks are called there); ``send``
@@ -203,106 +119,11 @@ class ChatClient:
         on_error: OnError | None = None,
         **options: Any,
     ) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="claude-chat-client", daemon=True
+        super().__init__(
+            lambda: AsyncChatClient(
+                config, on_chunk=on_chunk, on_complete=on_complete, on_error=on_error, **options
+            )
         )
-        self._thread.start()
-        self._closed = False
-        try:
-            self._client: AsyncChatClient = self._call(
-                _make(config, on_chunk, on_complete, on_error, options)
-            )
-        except BaseException:
-            self._stop_loop()
-            raise
-
-    @property
-    def session_id(self) -> str | None:
-        return self._client.session_id
-
-    @property
-    def model(self) -> str | None:
-        return self._client.model
-
-    def start(self) -> None:
-        self._call(self._client.start())
-
-    def send(self, text: str) -> Iterator[Event]:
-        events = self._call(self._client.send(text))
-        return self._iterate(events)
-
-    def ask(self, text: str) -> TurnResult:
-        return self._call(self._client.ask(text))
-
-    def interrupt(self) -> None:
-        self._call(self._client.interrupt())
-
-    def set_model(self, name: str) -> str:
-        return self._call(self._client.set_model(name))
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._call(self._client.close())
-        finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        if not self._thread.is_alive():
-            self._loop.close()
-
-    def __enter__(self) -> ChatClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _iterate(self, events: AsyncIterator[Event]) -> Iterator[Event]:
-        while True:
-            try:
-                yield self._call(events.__anext__())
-            except StopAsyncIteration:
-                return
-
-    def _call(self, work: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
-        if self._closed and not self._loop.is_running():
-            raise EngineClosedError("the chat client is closed")
-        if threading.current_thread() is self._thread:
-            # Waiting here for the loop this thread runs would wait forever.
-            if asyncio.iscoroutine(work):
-                work.close()
-            raise ChatError(
-                "ChatClient methods cannot be called from its callbacks; "
-                "use AsyncChatClient there, or call after send() returns"
-            )
-        future = asyncio.run_coroutine_threadsafe(_awaited(work), self._loop)
-        return future.result()
-
-
-async def _awaited(work: Awaitable[T]) -> T:
-    return await work
-
-
-async def _make(
-    config: ChatConfig | None,
-    on_chunk: OnChunk | None,
-    on_complete: OnComplete | None,
-    on_error: OnError | None,
-    options: dict[str, Any],
-) -> AsyncChatClient:
-    return AsyncChatClient(
-        config, on_chunk=on_chunk, on_complete=on_complete, on_error=on_error, **options
-    )
 
 
 # Engines of clients not closed yet. Held strongly: a client its program forgot (and the

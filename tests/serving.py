@@ -8,11 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import CREDENTIALS
 from tests.fake_api import FakeAnthropicAPI
@@ -150,3 +151,15 @@ def text_of(events: list[dict[str, Any]]) -> str:
         for e in events
         if e["type"] == "content_block_delta" and e["parent_tool_use_id"] is None
     )
+
+
+def serve_for_module(
+    tmp_path_factory: pytest.TempPathFactory, api: FakeAnthropicAPI, *args: str
+) -> Iterator[Served]:
+    """A module's server (for a fixture), stopped cleanly at its end."""
+    root = tmp_path_factory.mktemp("serve")
+    server = Served(root, server_env(root, api), *args)
+    try:
+        yield server
+    finally:
+        assert server.stop() == 0, server.stderr()

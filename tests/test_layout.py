@@ -64,6 +64,14 @@ def test_the_library_loads_nothing_of_the_terminal() -> None:
     assert not {n for n in loaded if n.startswith("claude_chat.terminal")}
 
 
+def test_the_remote_client_loads_neither_the_sdk_nor_the_server_nor_the_local_client() -> None:
+    loaded = loaded_by(["claude_chat", "claude_chat.remote"])
+    assert front_end_modules(loaded) == []
+    heavy = {n for n in loaded if n.split(".")[0] in ("claude_agent_sdk", "mcp", "fastapi")}
+    ours = {n for n in loaded if n.startswith("claude_chat.server") or n == "claude_chat.client"}
+    assert heavy == set() and ours == set()
+
+
 def imports_of(path: Path) -> set[str]:
     """The claude_chat modules ``path`` imports, at any level (lazy imports count too)."""
     found: set[str] = set()

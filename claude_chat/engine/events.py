@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 
@@ -18,8 +18,11 @@ class _Event:
     Anthropic API's shapes, so code written for the API's stream reads them as they are."""
 
     def to_dict(self) -> dict[str, Any]:
-        kind = re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
-        return {"type": kind, **asdict(self)}  # type: ignore[call-overload]
+        return {"type": _type_name(type(self)), **asdict(self)}  # type: ignore[call-overload]
+
+
+def _type_name(cls: type) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 @dataclass(frozen=True)
@@ -253,3 +256,52 @@ Event = (
     | Compacted
     | TurnResult
 )
+
+
+def event_from_dict(data: dict[str, Any]) -> Event | None:
+    """The event a ``to_dict()`` body came from (fields it does not know are left out, so
+    that a newer sender's additions do no harm); None for a type this version does not know."""
+    kind = data.get("type")
+    parent = data.get("parent_tool_use_id")
+    if kind == "content_block_delta":
+        delta = data.get("delta") or {}
+        if delta.get("type") == "text_delta":
+            return TextDelta(str(delta.get("text", "")), parent)
+        if delta.get("type") == "thinking_delta":
+            return ThinkingDelta(str(delta.get("thinking", "")), parent)
+        return None
+    if kind == "tool_use":
+        return ToolCall(str(data["id"]), str(data["name"]), dict(data.get("input") or {}), parent)
+    if kind == "tool_result":
+        return ToolResult(
+            str(data["tool_use_id"]), str(data["content"]), bool(data["is_error"]), parent
+        )
+    cls = _BY_TYPE.get(str(kind))
+    if cls is None:
+        return None
+    values = _known(cls, data)
+    if cls is TurnResult:
+        values["usage"] = Usage(**_known(Usage, values.get("usage") or {}))
+        error = values.get("error")
+        values["error"] = TurnError(**_known(TurnError, error)) if error else None
+    event: Event = cls(**values)
+    return event
+
+
+def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {name: value for name, value in data.items() if name in names}
+
+
+_BY_TYPE: dict[str, type[Any]] = {
+    _type_name(cls): cls
+    for cls in (
+        SessionStarted,
+        PermissionDenied,
+        TurnError,
+        Retrying,
+        Compacting,
+        Compacted,
+        TurnResult,
+    )
+}
