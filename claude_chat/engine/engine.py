@@ -12,7 +12,7 @@ import contextlib
 import importlib
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -304,8 +304,16 @@ class ChatEngine:
     def busy(self) -> bool:
         return self._turn is not None
 
-    async def send(self, text: str, sent_at: float | None = None) -> AsyncGenerator[Event, None]:
+    async def send(
+        self,
+        text: str,
+        sent_at: float | None = None,
+        content: list[dict[str, Any]] | None = None,
+    ) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
+
+        ``content``, when given, is what Claude Code receives instead of ``text``: Messages API
+        content blocks (text and images); ``text`` stays the turn's prompt in its result.
 
         The turn's times count from ``sent_at`` (``time.monotonic()``), when the user sent the
         message, if that was before this call (a later one counts as now). A caller that stops
@@ -331,7 +339,7 @@ class ChatEngine:
             self._set_state("running")
             turn.started = time.monotonic()
             try:
-                await client.query(text)
+                await client.query(text if content is None else _one_message(content))
             except Exception as exc:  # the process died since the last turn, unnoticed yet
                 await self._process_lost(
                     f"Claude Code stopped before the message reached it: {exc}"
@@ -568,6 +576,15 @@ class ChatEngine:
     def _notify(self) -> None:
         if self._on_change is not None:
             self._on_change()
+
+
+async def _one_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """A user message of content blocks, in the form the SDK streams to Claude Code."""
+    yield {
+        "type": "user",
+        "message": {"role": "user", "content": content},
+        "parent_tool_use_id": None,
+    }
 
 
 async def _discard(spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]]) -> None:
