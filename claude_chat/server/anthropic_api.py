@@ -1,0 +1,193 @@
+"""``POST /v1/messages``, as Anthropic's Messages API speaks it, on long-lived Claude Code
+sessions (see ``conversations``): one ``message``, or with ``stream: true`` the API's own
+events (``message_start``, ``content_block_start/delta/stop``, ``message_delta``,
+``message_stop``; ``error`` for a turn that fails)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from claude_chat.server.conversations import (
+    NO_TOOLS,
+    SESSION_HEADER,
+    SESSION_ID_HEADER,
+    ApiTurn,
+    ClientTenant,
+    failure,
+    open_turn,
+)
+from claude_chat.server.errors import ApiError
+from claude_chat.server.history import Block, History, HistoryError, Role, build, text_block
+from claude_chat.server.protocol import WireEvent
+from claude_chat.server.sse import EventStream
+from claude_chat.server.state import server_state
+
+router = APIRouter()
+
+# Blocks a client resends from earlier answers that Claude Code's session keeps its own way.
+_DROPPED = ("thinking", "redacted_thinking")
+
+
+class InputMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant"]
+    content: str | list[dict[str, Any]]
+
+
+class MessagesRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1, description="A Claude Code model alias or name.")
+    messages: list[InputMessage] = Field(min_length=1)
+    system: str | list[dict[str, Any]] | None = None
+    max_tokens: int | None = Field(default=None, description="Accepted; Claude Code decides.")
+    stream: bool = False
+    tools: list[Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@router.post("/v1/messages")
+async def messages(request: Request, body: MessagesRequest, tenant: ClientTenant) -> Any:
+    """Anthropic messages: the newest user message goes to the conversation's session."""
+    if body.tools:
+        raise ApiError(400, f"tools: {NO_TOOLS}")
+    history = _history(body)
+    user_id = (body.metadata or {}).get("user_id")
+    name = request.headers.get(SESSION_HEADER) or (
+        str(user_id) if user_id and server_state(request).settings.user_names_session else None
+    )
+    turn = await open_turn(request, tenant, history, body.model, name)
+    message_id = f"msg_{uuid.uuid4().hex[:24]}"
+    headers = {SESSION_ID_HEADER: turn.session_id} if turn.session_id else {}
+    if body.stream:
+        settings = turn.state.settings
+        return EventStream(
+            _events(turn, message_id, body.model),
+            on_close=turn.release,
+            ping_interval_s=settings.ping_interval_s,
+            send_timeout_s=settings.send_timeout_s,
+            done=None,
+            headers=headers,
+        )
+    result: WireEvent = {}
+    error: WireEvent | None = None
+    try:
+        async for event in turn.events():
+            if event["type"] == "error":
+                error = error or event
+            elif event["type"] == "result":
+                result = event
+    finally:
+        turn.release()
+    if result.get("is_error", True):
+        raise failure(error)
+    message = {
+        **_message(message_id, result.get("model") or body.model, _usage(result)),
+        "content": [text_block(turn.text)],
+        "stop_reason": "end_turn",
+    }
+    return JSONResponse(message, headers=headers)
+
+
+def _message(message_id: str, model: str, usage: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+async def _events(turn: ApiTurn, message_id: str, model: str) -> AsyncIterator[WireEvent]:
+    error: WireEvent | None = None
+    block_open = False
+    async for event in turn.events():
+        kind = event["type"]
+        if kind == "session":
+            start = _message(message_id, event["model"] or model, _usage({}))
+            yield {"type": "message_start", "message": start}
+        elif kind == "content_block_delta" and event["parent_tool_use_id"] is None:
+            text = event["delta"].get("text")
+            if not text:
+                continue
+            if not block_open:
+                block_open = True
+                yield {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": text_block(""),
+                }
+            yield {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": text},
+            }
+        elif kind == "error":
+            error = error or event
+        elif kind == "result":
+            if event["is_error"]:
+                failed = failure(error)
+                yield {
+                    "type": "error",
+                    "error": {"type": failed.type, "message": failed.message},
+                }
+                return
+            if not block_open:
+                yield {"type": "content_block_start", "index": 0, "content_block": text_block("")}
+            yield {"type": "content_block_stop", "index": 0}
+            yield {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": _usage(event),
+            }
+            yield {"type": "message_stop"}
+
+
+def _usage(result: WireEvent) -> dict[str, int]:
+    usage = result.get("usage") or {}
+    return {
+        "input_tokens": int(usage.get("input_tokens", 0)),
+        "cache_read_input_tokens": int(usage.get("cache_read_tokens", 0)),
+        "cache_creation_input_tokens": int(usage.get("cache_creation_tokens", 0)),
+        "output_tokens": int(usage.get("output_tokens", 0)),
+    }
+
+
+def _history(body: MessagesRequest) -> History:
+    system = body.system
+    if isinstance(system, list):
+        system = "\n\n".join(str(b.get("text", "")) for b in system if b.get("type") == "text")
+    messages: list[tuple[Role, list[Block]]] = []
+    for index, message in enumerate(body.messages):
+        messages.append((message.role, _blocks(message.content, f"messages.{index}")))
+    try:
+        return build(system, messages)
+    except HistoryError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _blocks(content: str | list[dict[str, Any]], where: str) -> list[Block]:
+    if isinstance(content, str):
+        return [text_block(content)]
+    blocks: list[Block] = []
+    for index, block in enumerate(content):
+        kind = block.get("type")
+        place = f"{where}.content.{index}"
+        if kind == "text" and isinstance(block.get("text"), str):
+            blocks.append(text_block(block["text"]))
+        elif kind == "image" and isinstance(block.get("source"), dict):
+            blocks.append({"type": "image", "source": block["source"]})
+        elif kind in ("tool_use", "tool_result", "server_tool_use"):
+            raise ApiError(400, f"{place}: tool calls and results are not supported: {NO_TOOLS}")
+        elif kind not in _DROPPED:
+            raise ApiError(400, f"{place}: blocks of type text or image only")
+    return blocks
