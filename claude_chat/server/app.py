@@ -12,7 +12,16 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claude_chat import __version__
-from claude_chat.server import chat_routes, errors, ops_routes, session_routes, ws_routes
+from claude_chat.server import (
+    anthropic_api,
+    chat_routes,
+    errors,
+    models_api,
+    openai_api,
+    ops_routes,
+    session_routes,
+    ws_routes,
+)
 from claude_chat.server.auth import Keyring
 from claude_chat.server.metrics import Metrics
 from claude_chat.server.pool import Pool
@@ -55,7 +64,8 @@ def create_app(
     )
     app.state.server = state
     errors.install(app)
-    for module in (chat_routes, ws_routes, session_routes, ops_routes):
+    routers = (chat_routes, ws_routes, session_routes, ops_routes)
+    for module in (*routers, openai_api, anthropic_api, models_api):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
