@@ -191,10 +191,15 @@ async def open_turn(
         try:
             conversation = await state.pool.acquire(tenant, turn)
         except ApiError as exc:
-            if exc.status != 404 or attempt == 2 or session_id is None:
+            if attempt == 2 or session_id is None:
                 raise
-            # Its session was deleted since: the history goes on in a new one.
-            known.forget(tenant.name, session_id)
+            if exc.status == 404:
+                # Its session was deleted since: the history goes on in a new one.
+                known.forget(tenant.name, session_id)
+            elif not (exc.status == 409 and name is None):
+                raise
+            # 409: another client whose history reads the same holds that session's turn;
+            # this one goes on in a copy of the history instead of waiting.
             session_id = None
             continue
         return ApiTurn(state, known, tenant, history, name, conversation, turn)
