@@ -228,6 +228,33 @@ def test_an_edited_history_forks_and_the_original_goes_on(
     assert kept.headers["x-claude-chat-session-id"] == original
 
 
+def test_a_shortened_history_forks_with_claude_codes_own_record_of_the_turns_kept(
+    shared_api: FakeAnthropicAPI, gpt: openai.OpenAI
+) -> None:
+    word = tag()
+    history: list[Any] = [{"role": "user", "content": f"TOOL echo forked-{word}"}]
+    first = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
+    original = first.headers["x-claude-chat-session-id"]
+    history.append({"role": "assistant", "content": first.parse().choices[0].message.content})
+    second = [*history, {"role": "user", "content": f"second {word}"}]
+    gpt.chat.completions.create(model="opus", messages=second)
+    # The client regenerates from the first answer: a fork of the session after turn 1.
+    other = [*history, {"role": "user", "content": f"other {word}"}]
+    fork = gpt.chat.completions.with_raw_response.create(model="opus", messages=other)
+    assert fork.headers["x-claude-chat-session-id"] != original
+    request = request_for(shared_api, f"other {word}")
+    assert f"second {word}" not in request.user_texts
+    # The tool call the client never saw is still in the conversation Claude Code continues.
+    tool_uses = [
+        block
+        for message in request.messages
+        if message["role"] == "assistant" and isinstance(message["content"], list)
+        for block in message["content"]
+        if block.get("type") == "tool_use"
+    ]
+    assert [t["input"]["command"] for t in tool_uses] == [f"echo forked-{word}"]
+
+
 def test_a_named_conversation_sends_only_the_newest_message(
     served: Served, shared_api: FakeAnthropicAPI, gpt: openai.OpenAI
 ) -> None:

@@ -23,11 +23,12 @@ from claude_chat.engine.config import ChatConfig
 from claude_chat.engine.engine import ChatEngine, ModelChoice
 from claude_chat.server.auth import Tenant, request_credentials
 from claude_chat.server.errors import ApiError
-from claude_chat.server.history import History, seed_session
+from claude_chat.server.history import History, fork_session, prefix_digests, seed_session
 from claude_chat.server.pool import Conversation, TurnRequest
 from claude_chat.server.protocol import WireEvent
 from claude_chat.server.state import ServerState, server_state
 from claude_chat.server.turns import turn_events
+from claude_chat.store import sessions
 
 SESSION_HEADER = "x-claude-chat-session"
 SESSION_ID_HEADER = "X-Claude-Chat-Session-Id"
@@ -67,6 +68,9 @@ class Continuations:
 
     by_digest: dict[tuple[str, str], str] = field(default_factory=dict)
     digest_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Every point a session's client has seen, as (session id, turns up to there): where an
+    # edited or shortened history forks from.
+    points: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     named: dict[tuple[str, str], _Named] = field(default_factory=dict)
     models: list[ModelChoice] = field(default_factory=list)
     models_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -74,12 +78,26 @@ class Continuations:
     def continued(self, tenant: str, history: History) -> str | None:
         return self.by_digest.get((tenant, history.earlier_digest()))
 
-    def remember(self, tenant: str, session_id: str, seen: str) -> None:
-        """``seen`` is now the history of ``session_id`` as its client has it (and only that:
-        an older point of it is a fork)."""
+    def remember(self, tenant: str, session_id: str, seen: str, turns: int) -> None:
+        """``seen`` is now the history of ``session_id`` as its client has it, ``turns``
+        long (and only that: an older point of it is a fork)."""
         self.forget(tenant, session_id)
         self.by_digest[(tenant, seen)] = session_id
         self.digest_of[(tenant, session_id)] = seen
+        self.points[(tenant, seen)] = (session_id, turns)
+
+    def fork_point(self, tenant: str, history: History) -> tuple[str, int, int] | None:
+        """The last point of ``history``'s earlier messages that a session's client saw: (that
+        session, its turns up to there, how many of the messages it covers)."""
+        earlier = history.earlier
+        digests = prefix_digests(history.system, earlier)
+        for covered in range(len(earlier), 0, -1):
+            if earlier[covered - 1].role != "assistant":
+                continue
+            found = self.points.get((tenant, digests[covered]))
+            if found is not None:
+                return (*found, covered)
+        return None
 
     def forget(self, tenant: str, session_id: str) -> None:
         old = self.digest_of.pop((tenant, session_id), None)
@@ -150,7 +168,9 @@ class ApiTurn:
             # The session now holds a turn its client did not see: no history continues it.
             self.known.forget(tenant, session_id)
             return
-        self.known.remember(tenant, session_id, self.history.digest_with_answer(self.text))
+        self.known.remember(
+            tenant, session_id, self.history.digest_with_answer(self.text), self.history.turns
+        )
         engine = self.conversation.engine
         if not self.known.models and engine is not None:
             self.known.models = list(engine.models)
@@ -180,7 +200,7 @@ async def open_turn(
     session_id = _held_session(known, tenant, history, name)
     for attempt in (1, 2):
         if session_id is None and history.earlier:
-            session_id = await _seed(state, tenant, history, model)
+            session_id = await _seed(state, known, tenant, history, model)
         turn = TurnRequest(
             session_id,
             credentials,
@@ -217,9 +237,25 @@ def _held_session(
     return named.session_id
 
 
-async def _seed(state: ServerState, tenant: Tenant, history: History, model: str | None) -> str:
+async def _seed(
+    state: ServerState, known: Continuations, tenant: Tenant, history: History, model: str | None
+) -> str:
+    """A new session holding ``history`` before its newest message: forked from the session
+    whose client saw the longest part of it (so that part keeps Claude Code's own record, tool
+    calls and all), the rest written after it; or written whole."""
     config_dir = state.settings.claude_config_dir(tenant.name)
     cwd = tenant.cwd or state.settings.cwd
+    point = known.fork_point(tenant.name, history)
+    if point is not None:
+        source_id, turns, covered = point
+        source = await asyncio.to_thread(sessions.find_session_file, source_id, config_dir)
+        if source is not None:
+            tail = history.earlier[covered:]
+            forked = await asyncio.to_thread(
+                fork_session, source, turns, config_dir, cwd, tail, model
+            )
+            if forked is not None:
+                return forked
     return await asyncio.to_thread(seed_session, config_dir, cwd, history.earlier, model)
 
 

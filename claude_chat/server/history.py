@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claude_chat.engine.config import private_file
-from claude_chat.store.sessions import project_key, projects_dir
+from claude_chat.store.sessions import NOT_A_PROMPT, project_key, projects_dir
 
 Role = Literal["user", "assistant"]
 Block = dict[str, Any]  # a Messages API content block: text or image
@@ -64,6 +64,11 @@ class History:
         """The digest of what the client saw before its newest message."""
         return digest(self.system, self.earlier)
 
+    @property
+    def turns(self) -> int:
+        """How many turns the history has once its newest message is answered."""
+        return sum(1 for m in self.messages if m.role == "user")
+
     def digest_with_answer(self, answer: str) -> str:
         """The digest of this history once ``answer`` has come back to it."""
         return digest(self.system, (*self.messages, Message("assistant", (text_block(answer),))))
@@ -92,25 +97,28 @@ def build(system: str | None, messages: Iterable[tuple[Role, list[Block]]]) -> H
     return History(system.strip() if system and system.strip() else None, tuple(merged))
 
 
+def prefix_digests(system: str | None, messages: Sequence[Message]) -> list[str]:
+    """The digest of every prefix of ``messages``, the empty one first: each is the one before
+    it chained with one message, so all of them cost one pass. Equal for histories that read
+    the same: the system text, then each message's role, text (outer whitespace aside, which
+    clients trim) and pictures, in order."""
+    running = _sha256(f"claude-chat history/1\0{system or ''}")
+    digests = [running]
+    for message in messages:
+        images = [_sha256(json.dumps(b.get("source"), sort_keys=True)) for b in message.blocks
+                  if b.get("type") == "image"]  # fmt: skip
+        shape = json.dumps([message.role, message.text.strip(), images])
+        running = _sha256(running + _sha256(shape))
+        digests.append(running)
+    return digests
+
+
 def digest(system: str | None, messages: Sequence[Message]) -> str:
-    """Equal for histories that read the same: the system text, then each message's role,
-    text (outer whitespace aside, which clients trim) and pictures, in order."""
-    shape = [
-        system or "",
-        [
-            [
-                m.role,
-                m.text.strip(),
-                [_image_digest(b) for b in m.blocks if b.get("type") == "image"],
-            ]
-            for m in messages
-        ],
-    ]
-    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
+    return prefix_digests(system, messages)[-1]
 
 
-def _image_digest(block: Block) -> str:
-    return hashlib.sha256(json.dumps(block.get("source"), sort_keys=True).encode()).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def seed_session(
@@ -121,34 +129,126 @@ def seed_session(
     chained by ``parentUuid``, so ``--resume`` sends each of them to the model as a message."""
     session_id = str(uuid.uuid4())
     real_cwd = os.path.realpath(cwd)
-    path = projects_dir(config_dir) / project_key(real_cwd) / f"{session_id}.jsonl"
+    records = _seed_records(messages, session_id, None, real_cwd, model)
+    _write_session(config_dir, real_cwd, session_id, records)
+    return session_id
+
+
+def fork_session(
+    source: Path,
+    turns: int,
+    config_dir: Path,
+    cwd: Path,
+    tail: Sequence[Message],
+    model: str | None,
+) -> str | None:
+    """A new session holding the first ``turns`` turns of the session in ``source``, as
+    Claude Code recorded them (tool calls and results too), then ``tail`` seeded after them;
+    its id, or None if ``source`` has fewer turns than that."""
+    chain = _main_chain(source.read_text(encoding="utf-8", errors="replace"))
+    prompts = [i for i, record in enumerate(chain) if _is_prompt(record)]
+    if len(prompts) < turns or not chain:
+        return None
+    if len(prompts) > turns:
+        chain = chain[: prompts[turns]]
+    session_id = str(uuid.uuid4())
+    real_cwd = os.path.realpath(cwd)
+    records: list[dict[str, Any]] = []
     parent: str | None = None
-    lines = []
+    for original in chain:
+        record_id = str(uuid.uuid4())
+        record = {
+            **original,
+            "uuid": record_id,
+            "parentUuid": parent,
+            "sessionId": session_id,
+            "isSidechain": False,
+            "forkedFrom": {"sessionId": original.get("sessionId"), "messageUuid": original["uuid"]},
+        }
+        record.pop("logicalParentUuid", None)
+        records.append(record)
+        parent = record_id
+    records += _seed_records(tail, session_id, parent, real_cwd, model)
+    _write_session(config_dir, real_cwd, session_id, records)
+    return session_id
+
+
+def _main_chain(text: str) -> list[dict[str, Any]]:
+    """The records of the conversation as Claude Code resumes it: from the last record back
+    to the first by ``parentUuid``, without subagents' records and UI-only progress."""
+    by_uuid: dict[str, dict[str, Any]] = {}
+    last = None
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a torn last line
+        if isinstance(record, dict) and isinstance(record.get("uuid"), str):
+            if record.get("isSidechain") or record.get("type") not in _CHAIN_TYPES:
+                continue
+            by_uuid[record["uuid"]] = record
+            last = record
+    chain = []
+    seen: set[str] = set()
+    while last is not None and last["uuid"] not in seen:
+        seen.add(last["uuid"])
+        chain.append(last)
+        last = by_uuid.get(str(last.get("parentUuid")))
+    chain.reverse()
+    return [r for r in chain if r.get("type") != "progress"]
+
+
+_CHAIN_TYPES = ("user", "assistant", "attachment", "system", "progress")
+
+
+def _is_prompt(record: dict[str, Any]) -> bool:
+    """A user record the user typed (or a seed wrote): not a tool result, not meta."""
+    if record.get("type") != "user" or record.get("isMeta") or "toolUseResult" in record:
+        return False
+    content = (record.get("message") or {}).get("content")
+    if isinstance(content, list):
+        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+            return False
+        content = " ".join(
+            str(b.get("text", ""))
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text"
+        )
+    return isinstance(content, str) and not NOT_A_PROMPT.match(content)
+
+
+def _seed_records(
+    messages: Sequence[Message], session_id: str, parent: str | None, cwd: str, model: str | None
+) -> list[dict[str, Any]]:
+    records = []
     for message in messages:
         record_id = str(uuid.uuid4())
-        lines.append(
-            json.dumps(
-                {
-                    "parentUuid": parent,
-                    "isSidechain": False,
-                    "type": message.role,
-                    "message": _record_message(message, model),
-                    "uuid": record_id,
-                    "timestamp": _now(),
-                    "userType": "external",
-                    "entrypoint": "sdk-py",
-                    "cwd": real_cwd,
-                    "sessionId": session_id,
-                    "version": SEED_VERSION,
-                },
-                ensure_ascii=False,
-            )
+        records.append(
+            {
+                "parentUuid": parent,
+                "isSidechain": False,
+                "type": message.role,
+                "message": _record_message(message, model),
+                "uuid": record_id,
+                "timestamp": _now(),
+                "userType": "external",
+                "entrypoint": "sdk-py",
+                "cwd": cwd,
+                "sessionId": session_id,
+                "version": SEED_VERSION,
+            }
         )
         parent = record_id
+    return records
+
+
+def _write_session(
+    config_dir: Path, cwd: str, session_id: str, records: list[dict[str, Any]]
+) -> None:
+    path = projects_dir(config_dir) / project_key(cwd) / f"{session_id}.jsonl"
     private_file(path)
     with path.open("a", encoding="utf-8") as file:
-        file.write("".join(line + "\n" for line in lines))
-    return session_id
+        file.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def _record_message(message: Message, model: str | None) -> dict[str, Any]:
