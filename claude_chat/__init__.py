@@ -56,3 +56,8 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(_HOMES.get(name, "claude_chat.engine.events"))
         return getattr(module, name)
     raise AttributeError(f"module 'claude_chat' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy exports are not in the module's namespace until first used.
+    return sorted({*globals(), *__all__})

@@ -1,4 +1,6 @@
-"""``claude-chat``: options in, a chat out. The only layer that prints errors for users."""
+"""``claude-chat``: options in, a chat out (the REPL, or piped mode when stdin is not a
+terminal), and the ``sessions`` and ``export`` commands. Bad options end here with one line
+on stderr; errors during a chat are shown by the front that runs it."""
 
 from __future__ import annotations
 
@@ -92,12 +94,14 @@ def chat(
     ] = False,
 ) -> None:
     """A terminal chat with Claude Code: one long-lived process, answers rendered as they arrive."""
-    if permission_mode is not None and permission_mode not in PERMISSION_MODES:
+    mode = next((m for m in PERMISSION_MODES if m == permission_mode), None)
+    if permission_mode is not None and mode is None:
         raise _fail(
             f"unknown permission mode {permission_mode!r}; "
             f"choose one of {', '.join(PERMISSION_MODES)}"
         )
-    if thinking not in THINKING_DISPLAYS:
+    display = next((d for d in THINKING_DISPLAYS if d == thinking), None)
+    if display is None:
         raise _fail(f"--thinking must be full, collapsed or hidden, not {thinking!r}")
     cwd = Path(cwd_text) if cwd_text is not None else None
     cli_path = Path(cli_path_text) if cli_path_text is not None else None
@@ -118,11 +122,11 @@ def chat(
         model=model,
         cwd=cwd.resolve() if cwd else None,
         cli_path=cli_path,
-        permission_mode=permission_mode,  # type: ignore[arg-type]  # checked above
+        permission_mode=mode,
         resume_session_id=session,
         allowed_tools=_tool_rules(allowed_tools),
         disallowed_tools=_tool_rules(disallowed_tools),
-        thinking=thinking,  # type: ignore[arg-type]  # checked above
+        thinking=display,
     )
     _keep_library_logs_off_the_screen()
     raise typer.Exit(asyncio.run(_run(config)))
@@ -165,7 +169,6 @@ def _starting_session(
     from claude_chat.engine.config import data_dir
     from claude_chat.engine.errors import ChatError
     from claude_chat.store import sessions
-    from claude_chat.terminal.commands import TORN_WARNING, session_dir
 
     here = str((cwd or Path.cwd()).resolve())
     if session is not None and resume_last:
@@ -188,8 +191,8 @@ def _starting_session(
     else:
         return None, None
     if sessions.end_torn_record(target.path):
-        sys.stderr.write(TORN_WARNING + "\n")
-    session_cwd = session_dir(target, here)
+        sys.stderr.write(sessions.TORN_WARNING + "\n")
+    session_cwd = sessions.session_dir(target, here)
     if session_cwd is not None:
         sys.stderr.write(f"session {target.session_id[:8]} is in {session_cwd}: working there\n")
     chosen = target.session_id
@@ -278,14 +281,14 @@ def export_command(
     output = Path(output_text) if output_text is not None else None
     from claude_chat.engine.errors import ChatError
     from claude_chat.engine.secrets import secrets_from
-    from claude_chat.store import sessions, transcript
+    from claude_chat.store import export, sessions, transcript
 
     try:
         if not sessions.is_session_id(session):
             raise sessions.SessionNotFoundError(session[:60], "not a session id (a UUID):")
-        if fmt is not None and fmt not in transcript.FORMATS:
+        if fmt is not None and fmt not in export.FORMATS:
             raise ChatError(f"--format must be md, json or html, not {fmt!r}")
-        chosen = fmt or (transcript.format_of(output) if output else "md")
+        chosen = fmt or (export.format_of(output) if output else "md")
         path = sessions.find_session_file(session)
         summary = sessions.summarize(path) if path else None
         chat = transcript.from_session(
@@ -295,11 +298,11 @@ def export_command(
         )
         if last is not None:
             chat = chat.last(last)
-        text = transcript.render_as(chat, chosen)
+        text = export.render_as(chat, chosen)
         if output is None:
             sys.stdout.write(text)
             return
-        written = transcript.write_private(output, text, force)
+        written = export.write_private(output, text, force)
     except ChatError as exc:
         raise _fail(str(exc)) from None
     sys.stderr.write(f"wrote {len(chat.turns)} turns to {written}\n")
@@ -404,7 +407,7 @@ def serve_command(
         max_processes=max_processes or default_max_processes(),
         idle_timeout_s=idle_timeout,
         queue_timeout_s=queue_timeout,
-        permission_mode=permission_mode,  # type: ignore[arg-type]  # checked above
+        permission_mode=permission_mode,
         cli_path=cli_path,
         metrics_key=metrics_key or None,
         user_names_session=user_names_session,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from pathlib import Path
 
 import pytest
 
-from claude_chat.engine.config import ChatConfig
+from claude_chat.engine.config import ChatConfig, ChatSettings
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import TurnInProgressError
 from claude_chat.engine.events import (
@@ -172,6 +173,11 @@ async def test_a_dead_process_ends_the_turn_and_a_new_one_resumes_the_session() 
     assert result.error is not None and result.error.kind == "cli"
     assert result.answer.startswith("partial")
     assert "resuming the session" in result.error.message
+    # The error is the lost process's; a turn Claude Code never finished has no first-token
+    # time, cost or usage.
+    assert [e for e in events if isinstance(e, TurnError)] == [result.error]
+    assert result.time_to_first_token_s is None and result.cost_usd == 0.0
+    assert result.usage.prompt_tokens == 0 and result.model == engine.model
     # The new process is already starting, before the next message.
     assert engine.state == "starting"
     await engine.wait_ready()
@@ -216,6 +222,31 @@ async def test_set_model_resolves_aliases_and_reaches_the_cli() -> None:
     sent = [m for m in cli.written if m.get("request", {}).get("subtype") == "set_model"]
     assert sent[0]["request"]["model"] == "sonnet"
     assert [e.model for e in events if isinstance(e, SessionStarted)] == ["claude-sonnet-5-5"]
+
+
+async def test_what_the_chat_runs_with_is_kept_in_one_place_and_the_config_as_given(
+    tmp_path: Path,
+) -> None:
+    config = ChatConfig(permission_mode="plan")
+    engine = ChatEngine(config, transport_factory=fake.FakeCLI)
+    await engine.set_model("sonnet")
+    await engine.set_permission_mode("acceptEdits")
+    assert engine.permission_mode == "acceptEdits"
+    await collect(engine, "hi")
+    # What the process reports is shown (the fake's init says "default" and its own cwd).
+    assert (engine.permission_mode, engine.cwd) == ("default", "/home/user/project")
+    await engine.switch_session("other-session", tmp_path)
+    await engine.close()
+    # The next process is started from these: the model and mode chosen, the new session.
+    assert engine.settings == ChatSettings(
+        "other-session", "claude-sonnet-5-5", "acceptEdits", tmp_path
+    )
+    assert (engine.session_id, engine.model, engine.cwd) == (
+        "other-session",
+        "claude-sonnet-5-5",
+        str(tmp_path),
+    )
+    assert engine.config == config
 
 
 async def test_start_happens_in_the_background() -> None:

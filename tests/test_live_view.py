@@ -13,6 +13,7 @@ from rich.markdown import Markdown
 
 from claude_chat.engine.events import (
     Event,
+    PermissionDenied,
     TextDelta,
     ThinkingDelta,
     ToolCall,
@@ -127,6 +128,29 @@ def test_tools_thinking_and_errors_are_lines_of_their_own() -> None:
         lines[-1]
         == "✗ API Error: 529 overloaded (the API is overloaded: wait a moment and send again)"
     )
+
+
+def test_a_subagents_tools_hang_under_its_task_and_a_refused_call_shows_no_result() -> None:
+    events: list[Event] = [
+        ToolCall("t1", "Task", {"description": "look around"}),
+        ToolCall("t2", "Bash", {"command": "pwd"}, parent_tool_use_id="t1"),
+        ToolResult("t2", "/work\n/tmp", False, parent_tool_use_id="t1"),
+        ToolCall("t3", "Bash", {"command": "rm -rf /"}, parent_tool_use_id="t1"),
+        PermissionDenied("t3", "Bash", {}, "not in this folder"),
+        ToolResult("t3", "denied", True, parent_tool_use_id="t1"),
+        ToolResult("t1", "done", False),
+    ]
+    lines = streamed(events)
+    start = lines.index("⏺ Task(look around)")
+    assert lines[start:] == [
+        "⏺ Task(look around)",
+        "  │ ⏺ Bash(pwd)",
+        "  │   ⎿ /work",
+        "  │     /tmp",
+        "  │ ⏺ Bash(rm -rf /)",
+        "  ✗ Bash: not in this folder",
+        "  ⎿ done",
+    ]
 
 
 def test_collapsed_and_hidden_thinking() -> None:

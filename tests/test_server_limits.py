@@ -25,6 +25,7 @@ async def test_a_full_pool_answers_503_and_an_idle_process_is_closed_then_resume
         tmp_path,
         server_env(tmp_path, api),
         "--max-processes", "1", "--queue-timeout", "1", "--idle-timeout", "1",
+        "--metrics-key", "metrics-key-not-a-credential",
     )  # fmt: skip
     try:
         async with served.client() as client:
@@ -52,7 +53,9 @@ async def test_a_full_pool_answers_503_and_an_idle_process_is_closed_then_resume
                 client, ALICE, message="RECALL", session_id=session["session_id"]
             )
             assert text_of(again) == "You said before: [SLOW 8] (end)"
-            metrics = (await client.get("/metrics")).text
+            assert (await client.get("/metrics")).status_code == 401
+            metrics_key = {"Authorization": "Bearer metrics-key-not-a-credential"}
+            metrics = (await client.get("/metrics", headers=metrics_key)).text
             assert 'claude_chat_evictions_total{reason="idle"} 1.0' in metrics
     finally:
         assert served.stop() == 0, served.stderr()

@@ -21,6 +21,7 @@ import pytest
 
 from claude_chat.store import sessions
 from claude_chat.store.sessions import (
+    TORN_WARNING,
     AmbiguousSessionError,
     SessionNotFoundError,
     SessionSummary,
@@ -29,7 +30,7 @@ from claude_chat.store.sessions import (
     project_key,
     resolve,
 )
-from claude_chat.terminal.commands import TORN_WARNING, relative_time, session_table
+from claude_chat.terminal.commands import relative_time, session_table
 from tests.fake_api import FakeAnthropicAPI
 from tests.terminal import processes_with_env
 

@@ -85,9 +85,9 @@ def test_new_lines_and_pastes_make_one_message(term: Terminal, api: FakeAnthropi
     term.enter()
     term.wait_for("Echo: first", timeout=30)
     assert api.message_requests()[-1].last_user_text == "first\nsecond\nthird"
+    before = len(api.message_requests())
     term.type("\x1b[200~one\ntwo\nthree\x1b[201~")
     term.pump(0.5)
-    before = len(api.message_requests())
     assert len(api.message_requests()) == before  # a paste is never sent by itself
     term.enter()
     term.wait_for("Echo: one", timeout=30)
@@ -305,7 +305,9 @@ def ask_to_touch(term: Terminal, path: Path) -> str:
 def test_permission_yes_runs_the_tool_no_refuses_it(term: Terminal, project: Path) -> None:
     allowed, refused = project / "allowed", project / "refused"
     screen = ask_to_touch(term, allowed)
-    assert f"Claude wants to run Bash(touch {allowed})" in screen or "? " in screen
+    # The question names the call; a long path is cut at the terminal's width.
+    question = next(line for line in screen.splitlines() if line.startswith("? "))
+    assert question.startswith(f"? Claude wants to run Bash(touch {str(allowed)[:40]}")
     assert not allowed.exists()
     term.enter("y")
     term.wait_for("Tool said:", timeout=30)

@@ -33,6 +33,7 @@ import pytest
 
 from claude_chat.engine.events import TurnResult, Usage
 from claude_chat.engine.secrets import secrets_from
+from claude_chat.store.export import default_path, format_of, render_as, write_private
 from claude_chat.store.sessions import project_key
 from claude_chat.store.transcript import (
     FORMAT,
@@ -41,15 +42,11 @@ from claude_chat.store.transcript import (
     Transcript,
     TranscriptError,
     Turn,
-    default_path,
-    format_of,
     from_session,
     load_json,
     redact,
-    render_as,
     to_json,
     to_markdown,
-    write_private,
 )
 from claude_chat.store.transcript_html import to_html
 from tests.fake_api import MARKDOWN_ANSWER, FakeAnthropicAPI

@@ -14,7 +14,9 @@ from claude_chat.engine.events import (
     ThinkingDelta,
     ToolCall,
     ToolResult,
+    TurnEnd,
     TurnError,
+    Usage,
 )
 from claude_chat.engine.translate import Translator
 
@@ -75,3 +77,30 @@ def test_raw_cli_recording_has_thinking_and_no_duplicates() -> None:
         answer = text(turn)
         # A doubled answer would contain its first half twice.
         assert not answer or answer[: len(answer) // 2] * 2 != answer
+
+
+def test_each_result_becomes_the_plain_facts_of_its_turn_end() -> None:
+    translator = Translator()
+    ends: list[TurnEnd] = []
+    for raw in (DATA / "sdk-session.stdout.jsonl").read_text().splitlines():
+        data = json.loads(raw)
+        message = parse_message(data) if data.get("type") != "control_response" else None
+        if message is None:
+            continue
+        translator.translate(message)
+        end = translator.turn_end(message)
+        assert (end is not None) == (data.get("type") == "result")
+        if end is not None:
+            ends.append(end)
+    assert len(ends) == 6
+    hello, _, interrupted, _, _, failed = ends
+    session = "5824a483-66ce-4325-93d5-2275b8561da2"
+    assert hello == TurnEnd(
+        session, "claude-sonnet-5-5", False, False, Usage(10, 4), hello.process_cost_usd
+    )
+    assert hello.process_cost_usd is not None and 0 < hello.process_cost_usd < 0.001
+    # Stopped by the user: not an error, whatever the CLI's is_error says.
+    assert interrupted.interrupted and not interrupted.is_error and interrupted.error is None
+    assert failed.is_error and not failed.interrupted
+    assert failed.error == TurnError("api", "API Error: 400 fake 400", 400)
+    assert all(end.session_id == session and end.finished for end in ends)

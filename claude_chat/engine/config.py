@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
-PERMISSION_MODES: tuple[str, ...] = (
-    "default",
-    "acceptEdits",
-    "plan",
-    "bypassPermissions",
-    "dontAsk",
-    "auto",
-)
+PERMISSION_MODES: tuple[PermissionMode, ...] = get_args(PermissionMode)
 
 ThinkingDisplay = Literal["full", "collapsed", "hidden"]
-THINKING_DISPLAYS: tuple[str, ...] = ("full", "collapsed", "hidden")
+THINKING_DISPLAYS: tuple[ThinkingDisplay, ...] = get_args(ThinkingDisplay)
 
 # The SDK's default of 1 MiB per stdout line is smaller than one large tool result.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -65,8 +58,22 @@ class ChatConfig:
             extra["CLAUDE_CODE_OAUTH_TOKEN"] = self.oauth_token
         return extra
 
-    def with_session(self, session_id: str | None) -> ChatConfig:
-        return replace(self, resume_session_id=session_id)
+
+@dataclass
+class ChatSettings:
+    """What a chat runs with now, and what every new Claude Code process is started with: the
+    config's values at first, then whatever /model, /permissions and session switches chose,
+    and the session and model Claude Code reports."""
+
+    session_id: str | None
+    model: str | None
+    # As chosen; None leaves it to Claude Code (its default, or the user's settings).
+    permission_mode: PermissionMode | None
+    cwd: Path | None
+
+    @classmethod
+    def from_config(cls, config: ChatConfig) -> ChatSettings:
+        return cls(config.resume_session_id, config.model, config.permission_mode, config.cwd)
 
 
 def data_dir() -> Path:

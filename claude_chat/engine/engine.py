@@ -1,4 +1,5 @@
-"""One long-lived Claude Code process, driven through ``claude_agent_sdk``: the only I/O seam.
+"""One long-lived Claude Code process, driven through ``claude_agent_sdk``; what it says
+reaches the engine as our own types (``translate.py`` is the edge).
 
 The SDK is imported and the CLI started in the background, so the prompt is on screen before
 either is ready and the first turn only waits for what is left of the start-up. Every turn goes
@@ -9,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
-from claude_chat.engine.config import ChatConfig, PermissionMode
+from claude_chat.engine.config import ChatConfig, ChatSettings, PermissionMode
 from claude_chat.engine.errors import (
     ChatError,
     CLINotFoundError,
@@ -36,13 +35,22 @@ from claude_chat.engine.events import (
     TextDelta,
     ThinkingDelta,
     ToolCall,
+    TurnEnd,
     TurnError,
     TurnResult,
 )
 
 if TYPE_CHECKING:
-    from claude_agent_sdk import ClaudeSDKClient
+    from claude_agent_sdk import (
+        ClaudeAgentOptions,
+        ClaudeSDKClient,
+        PermissionResult,
+        ToolPermissionContext,
+    )
     from claude_agent_sdk._internal.transport import Transport
+    from claude_agent_sdk.types import SystemPromptPreset
+
+    from claude_chat.engine.translate import Translator
 
 EngineState = Literal["starting", "ready", "running", "failed", "stopped", "closed"]
 
@@ -84,15 +92,16 @@ class ChatEngine:
         on_change: Callable[[], None] | None = None,
         transport_factory: Callable[[], Transport] | None = None,
     ) -> None:
+        # What the chat was started with; what it runs with now is ``settings``.
         self.config = config
+        self.settings = ChatSettings.from_config(config)
         self._on_change = on_change
         # Tests replace the CLI process here, below the SDK's control protocol.
         self._transport_factory = transport_factory
         self.state: EngineState = "stopped"
-        self.session_id: str | None = config.resume_session_id
-        self.model: str | None = config.model
-        self.permission_mode: str = config.permission_mode or "default"
-        self.cwd: str | None = str(config.cwd) if config.cwd else None
+        # What the running process says it runs in, when it differs from what was chosen.
+        self._reported_mode: str | None = None
+        self._reported_cwd: str | None = None
         self.cli_version: str | None = None
         self.cli_pid: int | None = None
         self.models: list[ModelChoice] = []
@@ -107,12 +116,31 @@ class ChatEngine:
         self._reader: asyncio.Task[None] | None = None
         self._turn: _Turn | None = None
         self._drain: asyncio.Task[None] | None = None
-        self._translator: Any = None
-        self._translate: ModuleType | None = None
+        # The SDK's edge, loaded with the SDK in the background; a new translator per turn.
+        self._translator_type: type[Translator] | None = None
+        self._translator: Translator | None = None
         self._process_cost = 0.0
         self._stderr_tail: deque[str] = deque(maxlen=20)
         self._losses: list[float] = []  # when the process was lost, for giving up on restarts
         self._spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]] | None = None
+
+    # -- what it runs with ------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str | None:
+        return self.settings.session_id
+
+    @property
+    def model(self) -> str | None:
+        return self.settings.model
+
+    @property
+    def permission_mode(self) -> str:
+        return self._reported_mode or self.settings.permission_mode or "default"
+
+    @property
+    def cwd(self) -> str | None:
+        return self._reported_cwd or (str(self.settings.cwd) if self.settings.cwd else None)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -148,17 +176,15 @@ class ChatEngine:
         """A connected Claude Code process and what it says about itself."""
         # The SDK takes about a second to import (mostly ``mcp``); a worker thread keeps
         # the prompt responsive while it loads. This is the only code that leaves the loop.
-        loop = asyncio.get_running_loop()
-        translate = await loop.run_in_executor(
-            None, importlib.import_module, "claude_chat.engine.translate"
-        )
-        sdk = importlib.import_module("claude_agent_sdk")
-        self._translate = translate
+        self._translator_type = await asyncio.to_thread(_import_translator)
+        from claude_agent_sdk import ClaudeSDKClient
+        from claude_agent_sdk import CLINotFoundError as SDKCLINotFoundError
+
         transport = self._transport_factory() if self._transport_factory else None
-        client = sdk.ClaudeSDKClient(self._options(sdk, resume), transport=transport)
+        client = ClaudeSDKClient(self._options(resume), transport=transport)
         try:
             await client.connect()
-        except sdk.CLINotFoundError as exc:
+        except SDKCLINotFoundError as exc:
             raise CLINotFoundError(
                 "Claude Code CLI not found"
                 + (f" at {self.config.cli_path}" if self.config.cli_path else "")
@@ -181,6 +207,9 @@ class ChatEngine:
     def _install(self, client: ClaudeSDKClient, info: dict[str, Any]) -> None:
         self._client = client
         self._process_cost = 0.0
+        if self._translator is None:
+            assert self._translator_type is not None
+            self._translator = self._translator_type()
         self._read_server_info(info)
         self._reader = asyncio.get_running_loop().create_task(self._read_messages(client))
         self._set_state("ready")
@@ -201,14 +230,10 @@ class ChatEngine:
         await self._stop_process()
         if self.state == "closed":
             raise EngineClosedError("the chat engine is closed")
-        self.config = replace(
-            self.config,
-            resume_session_id=session_id,
-            cwd=cwd or self.config.cwd,
-            model=self.model,
-        )
-        self.session_id = session_id
-        self.cwd = str(self.config.cwd) if self.config.cwd else None
+        self.settings.session_id = session_id
+        if cwd is not None:
+            self.settings.cwd = cwd
+        self._reported_cwd = None
         spare, self._spare = self._spare, None
         if session_id is None and cwd is None and spare is not None:
             self._set_state("starting")
@@ -221,7 +246,7 @@ class ChatEngine:
                 self._install(client, info)
                 if model and self.model != model:
                     await self.set_model(model)
-                mode = self.config.permission_mode
+                mode = self.settings.permission_mode
                 if mode and self.permission_mode != mode:
                     await self.set_permission_mode(mode)
                 return
@@ -231,19 +256,23 @@ class ChatEngine:
         self.start()
         await self.wait_ready()
 
-    def _options(self, sdk: ModuleType, resume: str | None) -> Any:
-        config = self.config
-        return sdk.ClaudeAgentOptions(
-            # The model of the moment: a restart after a crash keeps what /model chose.
-            model=self.model,
-            cwd=config.cwd,
+    def _options(self, resume: str | None) -> ClaudeAgentOptions:
+        from claude_agent_sdk import ClaudeAgentOptions
+
+        config, settings = self.config, self.settings
+        # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
+        system_prompt: SystemPromptPreset = {"type": "preset", "preset": "claude_code"}
+        if config.system_prompt_append:
+            system_prompt["append"] = config.system_prompt_append
+        return ClaudeAgentOptions(
+            # The settings of the moment: a restart after a crash keeps what /model chose.
+            model=settings.model,
+            cwd=settings.cwd,
             cli_path=config.cli_path,
-            permission_mode=config.permission_mode,
+            permission_mode=settings.permission_mode,
             resume=resume,
             include_partial_messages=True,
-            # Claude Code's own system prompt, as in Claude Code itself (the SDK's default is none).
-            system_prompt={"type": "preset", "preset": "claude_code"}
-            | ({"append": config.system_prompt_append} if config.system_prompt_append else {}),
+            system_prompt=system_prompt,
             mcp_servers=dict(config.mcp_servers),
             agents=dict(config.agents) or None,
             max_buffer_size=config.max_line_bytes,
@@ -260,7 +289,7 @@ class ChatEngine:
         self.cli_pid = pid if isinstance(pid, int) else None
         mode = info.get("current_permission_mode")
         if isinstance(mode, str):
-            self.permission_mode = mode
+            self._reported_mode = mode
         self.models = [
             ModelChoice(
                 alias=str(entry.get("value", "")),
@@ -270,11 +299,11 @@ class ChatEngine:
             for entry in info.get("models") or []
             if isinstance(entry, dict)
         ]
-        if self.model is None:
+        if self.settings.model is None:
             default = next((m for m in self.models if m.alias == "default"), None)
-            self.model = default.resolved if default else None
+            self.settings.model = default.resolved if default else None
         else:
-            self.model = self.resolve_model(self.model)
+            self.settings.model = self.resolve_model(self.settings.model)
 
     async def close(self) -> None:
         """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
@@ -334,8 +363,8 @@ class ChatEngine:
         try:
             await self.wait_ready()
             client = self._client
-            assert client is not None and self._translate is not None
-            self._translator = self._translate.Translator()
+            assert client is not None and self._translator_type is not None
+            self._translator = self._translator_type()
             self._set_state("running")
             turn.started = time.monotonic()
             try:
@@ -386,12 +415,10 @@ class ChatEngine:
             await self._process_lost("Claude Code did not respond to the interrupt")
 
     async def _read_messages(self, client: ClaudeSDKClient) -> None:
-        translate = self._translate
-        assert translate is not None
         reason = "Claude Code exited"
         try:
             async for message in client.receive_messages():
-                self._dispatch(translate, message)
+                self._dispatch(message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -399,23 +426,25 @@ class ChatEngine:
         if self._client is client:
             await self._process_lost(reason)
 
-    def _dispatch(self, translate: ModuleType, message: object) -> None:
+    def _dispatch(self, message: object) -> None:
         turn = self._turn
-        if isinstance(message, translate.ResultMessage):
-            if message.session_id:
-                self.session_id = message.session_id
-            if turn is not None:
-                turn.queue.put_nowait(self._result(translate, turn, message))
-            return
         translator = self._translator
-        if turn is None or translator is None:
+        assert translator is not None
+        end = translator.turn_end(message)
+        if end is not None:
+            if end.session_id:
+                self.settings.session_id = end.session_id
+            if turn is not None:
+                turn.queue.put_nowait(self._turn_result(turn, end))
+            return
+        if turn is None:
             return  # between turns: replays and state changes the user need not see
         for event in translator.translate(message):
             if isinstance(event, SessionStarted):
-                self.session_id = event.session_id or self.session_id
-                self.model = event.model or self.model
-                self.cwd = event.cwd or self.cwd
-                self.permission_mode = event.permission_mode or self.permission_mode
+                self.settings.session_id = event.session_id or self.settings.session_id
+                self.settings.model = event.model or self.settings.model
+                self._reported_cwd = event.cwd or self._reported_cwd
+                self._reported_mode = event.permission_mode or self._reported_mode
                 self._notify()
             elif isinstance(event, (TextDelta, ThinkingDelta, ToolCall)):
                 if turn.first_token_at is None:
@@ -426,9 +455,13 @@ class ChatEngine:
                 turn.error = event
             turn.queue.put_nowait(event)
 
-    async def _can_use_tool(self, name: str, tool_input: dict[str, Any], context: Any) -> Any:
+    async def _can_use_tool(
+        self, name: str, tool_input: dict[str, Any], context: ToolPermissionContext
+    ) -> PermissionResult:
         """Claude Code's permission prompt, answered by the front (or denied without one)."""
-        sdk = importlib.import_module("claude_agent_sdk")
+        from claude_agent_sdk import PermissionResultAllow, PermissionResultDeny, PermissionUpdate
+        from claude_agent_sdk.types import PermissionRuleValue
+
         request = PermissionRequest(
             tool_use_id=context.tool_use_id,
             name=name,
@@ -445,7 +478,7 @@ class ChatEngine:
             except Exception as exc:  # a failed prompt must not leave Claude Code waiting
                 decision = PermissionDecision("deny", f"the permission prompt failed: {exc}")
         if decision.choice == "once":
-            return sdk.PermissionResultAllow()
+            return PermissionResultAllow()
         if decision.choice == "always":
             # Claude Code's suggestions may also switch the whole session to another mode
             # (acceptEdits); "always" means this kind of call, so rules win when there are any.
@@ -458,21 +491,21 @@ class ChatEngine:
                 narrow
                 or list(request.suggestions)
                 or [
-                    sdk.PermissionUpdate(
+                    PermissionUpdate(
                         type="addRules",
-                        rules=[sdk.PermissionRuleValue(tool_name=name)],
+                        rules=[PermissionRuleValue(tool_name=name)],
                         behavior="allow",
                         destination="session",
                     )
                 ]
             )
-            return sdk.PermissionResultAllow(updated_permissions=rules)
+            return PermissionResultAllow(updated_permissions=rules)
         message = decision.message or "The user denied this tool call."
         if self._turn is not None:
             self._turn.queue.put_nowait(
                 PermissionDenied(request.tool_use_id, name, request.input, message)
             )
-        return sdk.PermissionResultDeny(message=message, interrupt=decision.interrupt)
+        return PermissionResultDeny(message=message, interrupt=decision.interrupt)
 
     async def set_permission_mode(self, mode: PermissionMode) -> None:
         """Switch the permission mode of the running process; ChatError if it refuses."""
@@ -485,34 +518,32 @@ class ChatEngine:
             if mode == "bypassPermissions":
                 hint = " (choose it at start: --permission-mode bypassPermissions; not as root)"
             raise CommandError(f"Claude Code refused permission mode {mode}: {exc}{hint}") from exc
-        self.permission_mode = mode
-        self.config = replace(self.config, permission_mode=mode)
+        self.settings.permission_mode = mode
+        self._reported_mode = None  # the process now runs in the chosen mode
         # A spare started before the change would bring the old mode to the next session.
         spare, self._spare = self._spare, None
         if spare is not None:
             await _discard(spare)
         self._notify()
 
-    def _result(self, translate: ModuleType, turn: _Turn, message: Any) -> TurnResult:
-        total = message.total_cost_usd or 0.0
+    def _turn_result(self, turn: _Turn, end: TurnEnd) -> TurnResult:
+        """The one ``TurnResult`` of ``turn``, whichever way it ended."""
+        total = end.process_cost_usd or 0.0
         cost = max(total - self._process_cost, 0.0)
         self._process_cost = max(total, self._process_cost)
-        model = self._translator.model if self._translator is not None else None
-        interrupted = message.terminal_reason in ("aborted_streaming", "aborted_tools")
+        first_token = turn.first_token_at if end.finished else None
         return TurnResult(
             prompt=turn.prompt,
-            session_id=message.session_id,
-            model=model or self.model,
-            is_error=bool(message.is_error) and not interrupted,
-            interrupted=interrupted,
-            usage=translate.usage_from(message),
+            session_id=end.session_id,
+            model=end.model or self.model,
+            is_error=end.is_error,
+            interrupted=end.interrupted,
+            usage=end.usage,
             cost_usd=cost,
             duration_s=time.monotonic() - turn.sent,
-            time_to_first_token_s=(
-                turn.first_token_at - turn.sent if turn.first_token_at is not None else None
-            ),
+            time_to_first_token_s=first_token - turn.sent if first_token is not None else None,
             startup_wait_s=turn.started - turn.sent,
-            error=turn.error or translate.result_error(message),
+            error=(turn.error or end.error) if end.finished else end.error,
             answer="".join(turn.answer_parts),
         )
 
@@ -536,19 +567,10 @@ class ChatEngine:
         if turn is not None:
             error = TurnError("cli", reason)
             turn.queue.put_nowait(error)
-            turn.queue.put_nowait(
-                TurnResult(
-                    prompt=turn.prompt,
-                    session_id=self.session_id,
-                    model=self.model,
-                    is_error=True,
-                    interrupted=False,
-                    duration_s=time.monotonic() - turn.sent,
-                    startup_wait_s=turn.started - turn.sent,
-                    error=error,
-                    answer="".join(turn.answer_parts),
-                )
+            end = TurnEnd(
+                self.session_id, None, is_error=True, interrupted=False, error=error, finished=False
             )
+            turn.queue.put_nowait(self._turn_result(turn, end))
 
     # -- control ---------------------------------------------------------------------------
 
@@ -563,9 +585,9 @@ class ChatEngine:
         await self.wait_ready()
         assert self._client is not None
         await self._client.set_model(name)
-        self.model = self.resolve_model(name or "default")
+        model = self.settings.model = self.resolve_model(name or "default")
         self._notify()
-        return self.model
+        return model
 
     # -- observers -------------------------------------------------------------------------
 
@@ -605,6 +627,13 @@ async def _settle(task: asyncio.Task[Any]) -> None:
     await asyncio.wait([task])
     if not task.cancelled():
         task.exception()  # retrieved: no "exception was never retrieved" warning
+
+
+def _import_translator() -> type[Translator]:
+    """The translator class; importing it imports the SDK, which takes about a second."""
+    from claude_chat.engine.translate import Translator
+
+    return Translator
 
 
 def _str_or_none(value: object) -> str | None:

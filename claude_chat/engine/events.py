@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -152,6 +153,21 @@ class Usage:
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
 
+    @classmethod
+    def from_api(cls, usage: Mapping[str, object]) -> Usage:
+        """The counts of an API ``usage`` object (a response's, a result's, a stored record's)."""
+
+        def count(key: str) -> int:
+            value = usage.get(key)
+            return int(value) if isinstance(value, (int, float)) else 0
+
+        return cls(
+            input_tokens=count("input_tokens"),
+            output_tokens=count("output_tokens"),
+            cache_read_tokens=count("cache_read_input_tokens"),
+            cache_creation_tokens=count("cache_creation_input_tokens"),
+        )
+
     @property
     def prompt_tokens(self) -> int:
         """Everything the model read, cached or not: what "tokens in" means to a user."""
@@ -181,6 +197,27 @@ class TurnResult(_Event):
     # How long the message waited before it reached Claude Code: more than a few ms only
     # while the process starts (a first message sent at once, the one after a crash).
     startup_wait_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """How a turn ended, in plain terms: what Claude Code's result message says (the
+    translator reads it), or the engine's own account when the process was lost. The engine
+    makes the turn's ``TurnResult`` of it; it is not an event itself."""
+
+    session_id: str | None
+    # The model that answered, when the turn said so.
+    model: str | None
+    is_error: bool
+    interrupted: bool
+    usage: Usage = field(default_factory=Usage)
+    # Claude Code counts cost for its whole process, not per turn.
+    process_cost_usd: float | None = None
+    # The error the end itself carries (one already said in the turn comes first).
+    error: TurnError | None = None
+    # False when Claude Code never finished the turn: then its error is the lost process, and
+    # no first-token time is reported for it.
+    finished: bool = True
 
 
 Event = (

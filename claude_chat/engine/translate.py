@@ -30,6 +30,7 @@ from claude_chat.engine.events import (
     ThinkingDelta,
     ToolCall,
     ToolResult,
+    TurnEnd,
     TurnError,
     Usage,
 )
@@ -44,9 +45,13 @@ _ERROR_KINDS: dict[str, ErrorKind] = {
     "overloaded": "overloaded",
 }
 
+# ResultMessage.terminal_reason values that mean the user stopped the turn.
+_INTERRUPTED = frozenset({"aborted_streaming", "aborted_tools"})
+
 
 class Translator:
-    """Turns one turn's SDK messages into events. Make a new one per turn.
+    """Turns one turn's SDK messages into events, and its result into a ``TurnEnd``. Make a
+    new one per turn.
 
     The CLI sends every streamed content block twice: as deltas, then as a complete
     ``assistant`` message. Text and thinking are taken from the deltas only; a complete message
@@ -66,9 +71,24 @@ class Translator:
             return self._user(message)
         if isinstance(message, SystemMessage):
             return self._system(message)
-        # ResultMessage is assembled by the engine, which owns the turn's clock and cost;
-        # every other message type (rate limits, task notices, ...) is not shown.
+        # A ResultMessage is read by ``turn_end``; every other message type (rate limits,
+        # task notices, ...) is not shown.
         return []
+
+    def turn_end(self, message: object) -> TurnEnd | None:
+        """What ``message`` says about the end of the turn, if it is Claude Code's result."""
+        if not isinstance(message, ResultMessage):
+            return None
+        interrupted = message.terminal_reason in _INTERRUPTED
+        return TurnEnd(
+            session_id=message.session_id,
+            model=self.model,
+            is_error=bool(message.is_error) and not interrupted,
+            interrupted=interrupted,
+            usage=_usage(message),
+            process_cost_usd=message.total_cost_usd,
+            error=_result_error(message) if message.is_error and not interrupted else None,
+        )
 
     def _stream_event(self, message: StreamEvent) -> list[Event]:
         event = message.event
@@ -171,7 +191,7 @@ def _retry_text(data: dict[str, Any]) -> str:
     return f"{what}; retrying{when}{where}"
 
 
-def usage_from(result: ResultMessage) -> Usage:
+def _usage(result: ResultMessage) -> Usage:
     raw = result.usage or {}
 
     def count(key: str) -> int:
@@ -186,10 +206,7 @@ def usage_from(result: ResultMessage) -> Usage:
     )
 
 
-def result_error(result: ResultMessage) -> TurnError | None:
-    """The error a failed result carries, unless an assistant message already said it."""
-    if not result.is_error or result.terminal_reason in ("aborted_streaming", "aborted_tools"):
-        return None
-    status = result.api_error_status
+def _result_error(result: ResultMessage) -> TurnError:
+    """The error a failed result carries."""
     text = result.result or "; ".join(result.errors or []) or result.subtype
-    return TurnError("api", text, status)
+    return TurnError("api", text, result.api_error_status)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claude_chat.engine.config import private_file
-from claude_chat.store.sessions import NOT_A_PROMPT, project_key, projects_dir
+from claude_chat.store import records
+from claude_chat.store.sessions import project_key, projects_dir
 
 Role = Literal["user", "assistant"]
 Block = dict[str, Any]  # a Messages API content block: text or image
@@ -129,8 +130,8 @@ def seed_session(
     chained by ``parentUuid``, so ``--resume`` sends each of them to the model as a message."""
     session_id = str(uuid.uuid4())
     real_cwd = os.path.realpath(cwd)
-    records = _seed_records(messages, session_id, None, real_cwd, model)
-    _write_session(config_dir, real_cwd, session_id, records)
+    entries = _seed_records(messages, session_id, None, real_cwd, model)
+    _write_session(config_dir, real_cwd, session_id, entries)
     return session_id
 
 
@@ -153,7 +154,7 @@ def fork_session(
         chain = chain[: prompts[turns]]
     session_id = str(uuid.uuid4())
     real_cwd = os.path.realpath(cwd)
-    records: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
     parent: str | None = None
     for original in chain:
         record_id = str(uuid.uuid4())
@@ -166,10 +167,10 @@ def fork_session(
             "forkedFrom": {"sessionId": original.get("sessionId"), "messageUuid": original["uuid"]},
         }
         record.pop("logicalParentUuid", None)
-        records.append(record)
+        entries.append(record)
         parent = record_id
-    records += _seed_records(tail, session_id, parent, real_cwd, model)
-    _write_session(config_dir, real_cwd, session_id, records)
+    entries += _seed_records(tail, session_id, parent, real_cwd, model)
+    _write_session(config_dir, real_cwd, session_id, entries)
     return session_id
 
 
@@ -205,25 +206,20 @@ def _is_prompt(record: dict[str, Any]) -> bool:
     """A user record the user typed (or a seed wrote): not a tool result, not meta."""
     if record.get("type") != "user" or record.get("isMeta") or "toolUseResult" in record:
         return False
-    content = (record.get("message") or {}).get("content")
-    if isinstance(content, list):
-        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
-            return False
-        content = " ".join(
-            str(b.get("text", ""))
-            for b in content
-            if isinstance(b, dict) and b.get("type") == "text"
-        )
-    return isinstance(content, str) and not NOT_A_PROMPT.match(content)
+    blocks = records.message_blocks(record.get("message")) or []
+    kinds = {b.get("type") for b in blocks if isinstance(b, dict)}
+    if not blocks or "tool_result" in kinds:
+        return False
+    return "image" in kinds or records.prompt_text(blocks) is not None
 
 
 def _seed_records(
     messages: Sequence[Message], session_id: str, parent: str | None, cwd: str, model: str | None
 ) -> list[dict[str, Any]]:
-    records = []
+    seeded = []
     for message in messages:
         record_id = str(uuid.uuid4())
-        records.append(
+        seeded.append(
             {
                 "parentUuid": parent,
                 "isSidechain": False,
@@ -239,16 +235,16 @@ def _seed_records(
             }
         )
         parent = record_id
-    return records
+    return seeded
 
 
 def _write_session(
-    config_dir: Path, cwd: str, session_id: str, records: list[dict[str, Any]]
+    config_dir: Path, cwd: str, session_id: str, entries: list[dict[str, Any]]
 ) -> None:
     path = projects_dir(config_dir) / project_key(cwd) / f"{session_id}.jsonl"
     private_file(path)
     with path.open("a", encoding="utf-8") as file:
-        file.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        file.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in entries))
 
 
 def _record_message(message: Message, model: str | None) -> dict[str, Any]:

@@ -24,26 +24,16 @@ from pathlib import Path
 
 from claude_chat.engine.config import private_file
 from claude_chat.engine.errors import ChatError
+from claude_chat.store import records
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _HEAD_BYTES = 65536
 _TITLE_BYTES = 65536
 _LIST_HINT = "`claude-chat sessions` or /sessions lists them"
-# Records of the user's side that are not prompts, told apart without parsing them.
-_NOT_PROMPT_MARKS = (
-    b'"tool_result"',  # first: tool results are the long lines, and it comes early in them
-    b'"isMeta":true',
-    b'"isSidechain":true',
-    b'"content":"<command-name>',
-    b'"content":"<local-command-stdout>',
-    b'"[Request interrupted by user',
-)
-# Messages Claude Code writes as the user that the user did not type.
-INTERRUPTED = "[Request interrupted by user"
-NOT_A_PROMPT = re.compile(
-    r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|<tick>|"
-    r"<system-reminder>|" + re.escape(INTERRUPTED) + "|Caveat: )"
+# Said when end_torn_record mended a session about to be resumed.
+TORN_WARNING = (
+    "warning: the session's last record was cut off mid-write; going on from the one before"
 )
 
 
@@ -155,6 +145,18 @@ def end_torn_record(path: Path) -> bool:
         return False
 
 
+def session_dir(target: SessionSummary, here: str) -> Path | None:
+    """Where Claude Code must run to resume ``target``, when that is not ``here``: it finds
+    a session by the directory it was recorded in."""
+    if not target.cwd or target.cwd == here:
+        return None
+    if not os.path.isdir(target.cwd):
+        raise ChatError(
+            f"session {target.session_id[:8]} was in {target.cwd}, which no longer exists"
+        )
+    return Path(target.cwd)
+
+
 def summarize(path: Path) -> SessionSummary | None:
     """One session from its file; None for files that are not a conversation."""
     return _Cache(None).get(path, path.stem)
@@ -249,7 +251,7 @@ def _user_lines(data: bytes) -> Iterator[bytes]:
         end = data.find(b"\n", at)
         end = len(data) if end < 0 else end
         if data.endswith(b"}", start, end) and all(
-            data.find(mark, start, end) < 0 for mark in _NOT_PROMPT_MARKS
+            data.find(mark, start, end) < 0 for mark in records.NOT_PROMPT_MARKS
         ):
             yield data[start:end]
         at = data.find(b'"type":"user"', end)
@@ -270,16 +272,9 @@ def _prompt_of(line: bytes) -> str | None:
         record = json.loads(line)
     except ValueError:
         return None  # a corrupt record
-    content = record.get("message", {}).get("content") if isinstance(record, dict) else None
-    if isinstance(content, list):
-        content = " ".join(
-            str(part.get("text", ""))
-            for part in content
-            if isinstance(part, dict) and part.get("type") == "text"
-        )
-    if isinstance(content, str) and content.strip() and not NOT_A_PROMPT.match(content):
-        return content
-    return None
+    message = record.get("message") if isinstance(record, dict) else None
+    prompt = records.prompt_text(records.message_blocks(message) or [])
+    return prompt if prompt and prompt.strip() else None
 
 
 def _first_string(data: bytes, field: str) -> str | None:
@@ -428,25 +423,25 @@ def recap(session_id: str, turns: int = 3) -> list[RecapLine]:
     lines: list[RecapLine] = []
     prompts: list[int] = []
     for message in get_session_messages(session_id):
-        content = message.message.get("content") if isinstance(message.message, dict) else None
-        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
-        for part in parts:
-            if not isinstance(part, dict):
+        blocks = records.message_blocks(message.message) or []
+        if message.type == "user":
+            prompt = records.prompt_text(blocks)
+            if prompt is not None and prompt.strip():
+                prompts.append(len(lines))
+                lines.append(RecapLine("you", prompt))
+            continue
+        for block in blocks:
+            if not isinstance(block, dict):
                 continue
-            kind = part.get("type")
-            if kind == "text" and str(part.get("text", "")).strip():
-                text = str(part["text"])
-                if message.type == "user":
-                    if NOT_A_PROMPT.match(text):
-                        continue
-                    prompts.append(len(lines))
-                lines.append(RecapLine("you" if message.type == "user" else "claude", text))
+            kind = block.get("type")
+            if kind == "text" and str(block.get("text", "")).strip():
+                lines.append(RecapLine("claude", str(block["text"])))
             elif kind == "tool_use":
-                tool_input = part.get("input")
+                tool_input = block.get("input")
                 lines.append(
                     RecapLine(
                         "tool",
-                        str(part.get("name", "?")),
+                        str(block.get("name", "?")),
                         tool_input if isinstance(tool_input, dict) else {},
                     )
                 )

@@ -10,11 +10,9 @@ it back gives the same ``Transcript``.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,10 +20,10 @@ from typing import Any, Literal
 
 from claude_chat import __version__
 from claude_chat.engine.errors import ChatError
-from claude_chat.engine.events import ToolCall, TurnResult
+from claude_chat.engine.events import ToolCall, TurnResult, Usage
 from claude_chat.engine.secrets import Redactor
 from claude_chat.engine.text import tool_call_summary
-from claude_chat.store.sessions import INTERRUPTED, NOT_A_PROMPT
+from claude_chat.store.records import is_interruption, message_blocks, prompt_text, result_text
 
 FORMAT = "claude-chat-transcript/1"
 # Tool results above this many bytes are cut, with a note of how much.
@@ -114,85 +112,22 @@ def from_session(
     (before long tool results are cut, so no part of one survives the cut). The session is
     looked for under ``config_dir`` when given (see ``sessions.projects_dir``)."""
     session_id = session_id.lower()
-    scrub = Redactor(secrets)
     from claude_chat.store.sessions import find_session_file
 
     path = find_session_file(session_id, config_dir)
     if path is None:
         raise TranscriptError(f"no session {session_id}; `claude-chat sessions` lists them")
     records = _records_by_uuid(path)
-    turns: list[Turn] = []
-    tools: dict[str, Item] = {}
-    counted: set[str] = set()  # API messages whose usage is in a turn already
-    cwd = None
-    version = None
+    builder = _TurnBuilder(Redactor(secrets))
     for message in _session_messages(path):
-        record = records.get(message.uuid, {})
-        cwd = cwd or record.get("cwd")
-        version = record.get("version") or version
-        stamp = record.get("timestamp")
-        body = message.message if isinstance(message.message, dict) else {}
-        content = body.get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
-        if not isinstance(blocks, list):
-            continue
-        if message.type == "user":
-            prompt = _prompt_text(blocks)
-            if prompt is None and _texts(blocks).startswith(INTERRUPTED):
-                if turns:
-                    turns[-1].interrupted = True
-                continue
-            if prompt is not None:
-                turns.append(Turn(user=prompt, started_at=stamp, ended_at=stamp))
-                continue
-            for block in blocks:
-                if isinstance(block, dict) and block.get("type") == "tool_result":
-                    item = tools.get(str(block.get("tool_use_id")))
-                    if item is not None:
-                        _set_result(item, scrub(_result_text(block.get("content"))))
-                        item.is_error = bool(block.get("is_error"))
-            continue
-        if not turns:
-            turns.append(Turn(user=""))
-        turn = turns[-1]
-        turn.ended_at = stamp or turn.ended_at
-        model = body.get("model")
-        if isinstance(model, str) and model != "<synthetic>":
-            turn.model = model
-        usage = body.get("usage")
-        # Claude Code writes a record per content block, each with the whole message's usage.
-        message_id = str(body.get("id") or message.uuid)
-        if isinstance(usage, dict) and message_id not in counted:
-            counted.add(message_id)
-            turn.input_tokens = (turn.input_tokens or 0) + _prompt_tokens(usage)
-            turn.output_tokens = (turn.output_tokens or 0) + int(usage.get("output_tokens") or 0)
-        if record.get("isApiErrorMessage") or model == "<synthetic>":
-            turn.error = _prompt_text(blocks) or "error"
-            continue
-        for block in blocks:
-            if not isinstance(block, dict):
-                continue
-            kind = block.get("type")
-            if kind == "text" and str(block.get("text", "")).strip():
-                turn.items.append(Item("text", str(block["text"])))
-            elif kind == "thinking" and str(block.get("thinking", "")).strip():
-                turn.items.append(Item("thinking", str(block["thinking"])))
-            elif kind == "tool_use":
-                raw_input = block.get("input")
-                item = Item(
-                    "tool",
-                    name=str(block.get("name", "?")),
-                    input=raw_input if isinstance(raw_input, dict) else {},
-                )
-                tools[str(block.get("id"))] = item
-                turn.items.append(item)
-    _add_results(turns, results)
+        builder.add(message.type, message.uuid, message.message, records.get(message.uuid, {}))
+    _add_results(builder.turns, results)
     transcript = Transcript(
         session_id=session_id,
-        turns=turns,
+        turns=builder.turns,
         title=title,
-        cwd=cwd,
-        claude_code_version=claude_code_version or version,
+        cwd=builder.cwd,
+        claude_code_version=claude_code_version or builder.version,
     )
     return redact(transcript, secrets or {})
 
@@ -211,6 +146,103 @@ def _session_messages(path: Path) -> list[Any]:
     except OSError as exc:
         raise TranscriptError(f"could not read session {path.stem}: {exc.strerror}") from exc
     return list(_entries_to_session_messages(_parse_transcript_entries(content), None, 0))
+
+
+class _TurnBuilder:
+    """Turns from a session's messages, given one at a time in the order they were stored,
+    each with the facts of its record that the SDK's message leaves out."""
+
+    def __init__(self, scrub: Redactor) -> None:
+        self.turns: list[Turn] = []
+        self.cwd: str | None = None
+        self.version: str | None = None
+        self._scrub = scrub
+        self._tools: dict[str, Item] = {}  # tool calls by id, waiting for their result
+        self._counted: set[str] = set()  # API messages whose usage is in a turn already
+
+    def add(self, kind: str, uuid: str, message: object, record: Mapping[str, Any]) -> None:
+        self.cwd = self.cwd or record.get("cwd")
+        self.version = record.get("version") or self.version
+        body = message if isinstance(message, dict) else {}
+        blocks = message_blocks(body)
+        if blocks is None:
+            return
+        stamp = record.get("timestamp")
+        if kind == "user":
+            self._user(blocks, stamp)
+        else:
+            self._assistant(body, blocks, uuid, stamp, bool(record.get("isApiErrorMessage")))
+
+    def _user(self, blocks: list[Any], stamp: str | None) -> None:
+        prompt = prompt_text(blocks)
+        if prompt is not None:
+            self.turns.append(Turn(user=prompt, started_at=stamp, ended_at=stamp))
+        elif is_interruption(blocks):
+            if self.turns:
+                self.turns[-1].interrupted = True
+        else:
+            self._tool_results(blocks)
+
+    def _tool_results(self, blocks: list[Any]) -> None:
+        for block in blocks:
+            if isinstance(block, dict) and block.get("type") == "tool_result":
+                item = self._tools.get(str(block.get("tool_use_id")))
+                if item is not None:
+                    _set_result(item, self._scrub(result_text(block.get("content"))))
+                    item.is_error = bool(block.get("is_error"))
+
+    def _assistant(
+        self,
+        message: Mapping[str, Any],
+        blocks: list[Any],
+        uuid: str,
+        stamp: str | None,
+        api_error: bool,
+    ) -> None:
+        if not self.turns:
+            self.turns.append(Turn(user=""))
+        turn = self.turns[-1]
+        turn.ended_at = stamp or turn.ended_at
+        model = message.get("model")
+        if isinstance(model, str) and model != "<synthetic>":
+            turn.model = model
+        self._count_usage(turn, message, uuid)
+        if api_error or model == "<synthetic>":
+            turn.error = prompt_text(blocks) or "error"
+            return
+        for block in blocks:
+            item = self._item(block)
+            if item is not None:
+                turn.items.append(item)
+
+    def _count_usage(self, turn: Turn, message: Mapping[str, Any], uuid: str) -> None:
+        usage = message.get("usage")
+        # Claude Code writes a record per content block, each with the whole message's usage.
+        message_id = str(message.get("id") or uuid)
+        if isinstance(usage, dict) and message_id not in self._counted:
+            self._counted.add(message_id)
+            counts = Usage.from_api(usage)
+            turn.input_tokens = (turn.input_tokens or 0) + counts.prompt_tokens
+            turn.output_tokens = (turn.output_tokens or 0) + counts.output_tokens
+
+    def _item(self, block: object) -> Item | None:
+        if not isinstance(block, dict):
+            return None
+        kind = block.get("type")
+        if kind == "text" and str(block.get("text", "")).strip():
+            return Item("text", str(block["text"]))
+        if kind == "thinking" and str(block.get("thinking", "")).strip():
+            return Item("thinking", str(block["thinking"]))
+        if kind == "tool_use":
+            raw_input = block.get("input")
+            item = Item(
+                "tool",
+                name=str(block.get("name", "?")),
+                input=raw_input if isinstance(raw_input, dict) else {},
+            )
+            self._tools[str(block.get("id"))] = item
+            return item
+        return None
 
 
 def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
@@ -239,46 +271,12 @@ def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _texts(blocks: Iterable[Any]) -> str:
-    return "\n".join(
-        str(block.get("text", ""))
-        for block in blocks
-        if isinstance(block, dict) and block.get("type") == "text"
-    )
-
-
-def _prompt_text(blocks: Sequence[Any]) -> str | None:
-    """What the user typed, or None for blocks that are not a prompt (tool results, what
-    Claude Code writes in the user's name)."""
-    if not any(isinstance(b, dict) and b.get("type") == "text" for b in blocks):
-        return None
-    text = _texts(blocks)
-    return None if NOT_A_PROMPT.match(text) else text
-
-
-def _result_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content
-        )
-    return "" if content is None else json.dumps(content)
-
-
 def _set_result(item: Item, text: str) -> None:
     data = text.encode("utf-8")
     if len(data) > RESULT_LIMIT:
         text = data[:RESULT_LIMIT].decode("utf-8", errors="ignore")
         item.truncated_bytes = len(data) - len(text.encode("utf-8"))
     item.result = text
-
-
-def _prompt_tokens(usage: Mapping[str, Any]) -> int:
-    return sum(
-        int(usage.get(key) or 0)
-        for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    )
 
 
 def _add_results(turns: list[Turn], results: Sequence[TurnResult]) -> None:
@@ -430,96 +428,3 @@ def load_json(text: str) -> Transcript:
 
 def to_json(transcript: Transcript) -> str:
     return json.dumps(transcript.to_dict(), indent=2, ensure_ascii=False) + "\n"
-
-
-# -- files -------------------------------------------------------------------------------------
-
-FORMATS = ("md", "json", "html")
-
-
-def format_of(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("md", "markdown", ""):
-        return "md"
-    if suffix in ("json", "html"):
-        return suffix
-    if suffix == "htm":
-        return "html"
-    raise TranscriptError(f"unknown format .{suffix}: use .md, .json or .html")
-
-
-def render_as(transcript: Transcript, fmt: str) -> str:
-    if fmt == "json":
-        return to_json(transcript)
-    if fmt == "html":
-        from claude_chat.store.transcript_html import to_html
-
-        return to_html(transcript)
-    return to_markdown(transcript)
-
-
-def slug(text: str, limit: int = 50) -> str:
-    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return words[:limit].rstrip("-") or "conversation"
-
-
-def default_path(directory: Path, transcript: Transcript, fmt: str = "md") -> Path:
-    """``<date>-<title-slug>.<fmt>`` in ``directory``, numbered if that name is taken."""
-    first = transcript.turns[0].user if transcript.turns else ""
-    stem = f"{datetime.now().strftime('%Y-%m-%d')}-{slug(transcript.title or first)}"
-    path = directory / f"{stem}.{fmt}"
-    number = 2
-    while path.exists():
-        path = directory / f"{stem}-{number}.{fmt}"
-        number += 1
-    return path
-
-
-def write_private(path: Path, text: str, force: bool = False) -> Path:
-    """Write ``text`` to ``path`` all at once (a temporary file, then a rename), readable by
-    the owner only; an existing file is kept unless ``force``."""
-    import os
-    import tempfile
-
-    directory = path.parent
-    try:
-        os.fsencode(path)
-    except UnicodeError:
-        raise TranscriptError(f"{str(path)!a} is not a file name this system takes") from None
-    if "\x00" in str(path):
-        raise TranscriptError(f"{str(path)!a} is not a file name (it holds a NUL byte)")
-    if not force and path.exists():
-        raise TranscriptError(f"{path} exists; add --force to overwrite it")
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise TranscriptError(_why(exc, directory)) from exc
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
-        if force:
-            os.replace(temporary, path)
-        else:
-            # A link fails if the name was taken meanwhile: nothing is overwritten.
-            os.link(temporary, path)
-            os.unlink(temporary)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, FileExistsError):
-            raise TranscriptError(f"{path} exists; add --force to overwrite it") from exc
-        raise TranscriptError(_why(exc, directory)) from exc
-    return path
-
-
-def _why(exc: OSError, directory: Path) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return f"no directory {directory}"
-    if isinstance(exc, PermissionError):
-        return f"no permission to write in {directory}"
-    if exc.errno == errno.ENOSPC:
-        return f"no space left on the disk of {directory}"
-    return f"could not write in {directory}: {exc.strerror or exc}"

@@ -1,7 +1,8 @@
 """Slash commands: a registry whose handlers' docstrings are their help text.
 
 The core of the chat: no terminal code here. Handlers talk to the user through a
-``CommandContext``, which the REPL and piped mode each implement.
+``CommandContext``, which the REPL and piped mode each implement. Session files can be
+large, so handlers read and write them in a worker thread (``asyncio.to_thread``).
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from claude_chat.engine.config import PERMISSION_MODES, THINKING_DISPLAYS, ThinkingDisplay, data_dir
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import CommandError
 from claude_chat.engine.secrets import secrets_from
 from claude_chat.engine.stats import SessionStats
-from claude_chat.store import sessions, transcript
+from claude_chat.store import export, sessions, transcript
 from claude_chat.store.sessions import RecapLine, SessionSummary
 
-T = TypeVar("T")
 TABLE_ROWS = 30
-TORN_WARNING = (
-    "warning: the session's last record was cut off mid-write; going on from the one before"
-)
 _COMMAND = re.compile(r"/([A-Za-z][\w-]*)(?:\s+(.*))?", re.DOTALL)
 
 
@@ -239,7 +236,7 @@ async def _permissions(ctx: CommandContext, args: str) -> None:
             f"unknown permission mode {wanted!r}; choose one of {', '.join(PERMISSION_MODES)}"
         )
     _refuse_while_busy(ctx, "changing the permission mode")
-    await ctx.engine.set_permission_mode(mode)  # type: ignore[arg-type]  # one of the modes
+    await ctx.engine.set_permission_mode(mode)
     ctx.say(f"permission mode: {mode}")
 
 
@@ -281,10 +278,11 @@ async def _thinking(ctx: CommandContext, args: str) -> None:
     if not args:
         ctx.say(f"thinking: {ctx.thinking} (choose full, collapsed or hidden)")
         return
-    choice = args.split()[0].lower()
-    if choice not in THINKING_DISPLAYS:
-        raise CommandError(f"thinking display must be full, collapsed or hidden, not {choice!r}")
-    ctx.thinking = choice  # type: ignore[assignment]  # checked against THINKING_DISPLAYS above
+    wanted = args.split()[0].lower()
+    choice = next((d for d in THINKING_DISPLAYS if d == wanted), None)
+    if choice is None:
+        raise CommandError(f"thinking display must be full, collapsed or hidden, not {wanted!r}")
+    ctx.thinking = choice
     ctx.say(f"thinking: {choice}")
 
 
@@ -333,8 +331,7 @@ async def _new(ctx: CommandContext, args: str) -> None:
     """Start a new conversation (the current one stays stored: /sessions, /resume)."""
     _refuse_while_busy(ctx, "starting a new session")
     previous = ctx.engine.session_id
-    await ctx.engine.switch_session(None)
-    ctx.stats = SessionStats()
+    await _switch(ctx, None)
     ctx.say(
         "new session" + (f" (the last one: claude-chat --session {previous})" if previous else "")
     )
@@ -347,7 +344,7 @@ async def _rename(ctx: CommandContext, args: str) -> None:
     title = " ".join(args.split())
     if not title:
         raise CommandError("say the new title: /rename TITLE")
-    await _in_worker(sessions.rename, session_id, title[:200])
+    await asyncio.to_thread(sessions.rename, session_id, title[:200])
     ctx.listed_sessions = []
     ctx.say(f"session {session_id[:8]} is now titled {title[:200]!r}")
 
@@ -358,9 +355,8 @@ async def _fork(ctx: CommandContext, args: str) -> None:
     was."""
     session_id = _current(ctx, "forked")
     _refuse_while_busy(ctx, "forking")
-    fork_id = await _in_worker(sessions.fork, session_id)
-    await ctx.engine.switch_session(fork_id)
-    ctx.stats = SessionStats()
+    fork_id = await asyncio.to_thread(sessions.fork, session_id)
+    await _switch(ctx, fork_id)
     ctx.say(f"forked {session_id} → {fork_id}; you are in the fork now")
     ctx.say(f"the original: claude-chat --session {session_id}")
 
@@ -381,9 +377,8 @@ async def _delete(ctx: CommandContext, args: str) -> None:
         return
     if current:
         # Its process goes first: Claude Code writes to the session file as it closes.
-        await ctx.engine.switch_session(None)
-        ctx.stats = SessionStats()
-    await _in_worker(sessions.delete, target.session_id)
+        await _switch(ctx, None)
+    await asyncio.to_thread(sessions.delete, target.session_id)
     ctx.listed_sessions = []
     ctx.say(f"deleted session {target.session_id}" + ("; this is a new session" if current else ""))
 
@@ -398,7 +393,7 @@ async def _save(ctx: CommandContext, args: str) -> None:
     path, last, force = _save_arguments(args)
     session_id = _current(ctx, "saved")
     environment = {**os.environ, **ctx.engine.config.cli_environment()}
-    chat = await _in_worker(
+    chat = await asyncio.to_thread(
         transcript.from_session,
         session_id,
         list(ctx.stats.results),
@@ -411,10 +406,10 @@ async def _save(ctx: CommandContext, args: str) -> None:
     if path is None:
         folder = data_dir() / "transcripts"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = transcript.default_path(folder, chat)
-    fmt = transcript.format_of(path)
-    text = transcript.render_as(chat, fmt)
-    written = await _in_worker(transcript.write_private, path, text, force)
+        path = export.default_path(folder, chat)
+    fmt = export.format_of(path)
+    text = export.render_as(chat, fmt)
+    written = await asyncio.to_thread(export.write_private, path, text, force)
     turns = len(chat.turns)
     ctx.say(f"saved {turns} turn{'s' if turns != 1 else ''} to {written.resolve()}")
 
@@ -486,7 +481,7 @@ def _title_of(session_id: str) -> str | None:
 
 async def list_sessions(ctx: CommandContext, every_directory: bool) -> list[SessionSummary]:
     cwd = None if every_directory else _chat_cwd(ctx)
-    return await _in_worker(sessions.list_sessions, cwd, data_dir() / "sessions-cache.json")
+    return await asyncio.to_thread(sessions.list_sessions, cwd, data_dir() / "sessions-cache.json")
 
 
 def session_table(
@@ -531,27 +526,20 @@ def relative_time(seconds: float) -> str:
 
 
 async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
-    cwd = session_dir(target, _chat_cwd(ctx))
-    if await _in_worker(sessions.end_torn_record, target.path):
-        ctx.say(TORN_WARNING)
-    await ctx.engine.switch_session(target.session_id, cwd)
-    ctx.stats = SessionStats()
+    cwd = sessions.session_dir(target, _chat_cwd(ctx))
+    if await asyncio.to_thread(sessions.end_torn_record, target.path):
+        ctx.say(sessions.TORN_WARNING)
+    await _switch(ctx, target.session_id, cwd)
     ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
     if cwd is not None:
         ctx.say(f"that session is in {target.cwd}: Claude Code works there now")
-    ctx.show_recap(await _in_worker(sessions.recap, target.session_id))
+    ctx.show_recap(await asyncio.to_thread(sessions.recap, target.session_id))
 
 
-def session_dir(target: SessionSummary, here: str) -> Path | None:
-    """Where Claude Code must run to resume ``target``, when that is not ``here``: it finds
-    a session by the directory it was recorded in."""
-    if not target.cwd or target.cwd == here:
-        return None
-    if not os.path.isdir(target.cwd):
-        raise CommandError(
-            f"session {target.session_id[:8]} was in {target.cwd}, which no longer exists"
-        )
-    return Path(target.cwd)
+async def _switch(ctx: CommandContext, session_id: str | None, cwd: Path | None = None) -> None:
+    """Go on in another session (None: a new one); the figures so far were this one's."""
+    await ctx.engine.switch_session(session_id, cwd)
+    ctx.stats = SessionStats()
 
 
 def _current(ctx: CommandContext, verb: str) -> str:
@@ -572,11 +560,6 @@ def _chat_cwd(ctx: CommandContext) -> str:
 def _home_short(path: str) -> str:
     home = str(Path.home())
     return "~" + path[len(home) :] if path == home or path.startswith(home + os.sep) else path
-
-
-async def _in_worker(function: Callable[..., T], *args: object) -> T:
-    # Session files can be large; reading them must not stall the screen.
-    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
 def _cli_state(engine: ChatEngine) -> str:

@@ -20,7 +20,6 @@ from rich.text import Text
 from claude_chat.engine.config import ThinkingDisplay
 from claude_chat.engine.events import (
     Event,
-    PermissionDenied,
     Retrying,
     TextDelta,
     ThinkingDelta,
@@ -30,9 +29,10 @@ from claude_chat.engine.events import (
     TurnResult,
 )
 from claude_chat.engine.stats import SessionStats
-from claude_chat.terminal import describe, render
+from claude_chat.terminal import render
 from claude_chat.terminal.live_region import LiveRegion
 from claude_chat.terminal.markdown_stream import MarkdownStream
+from claude_chat.terminal.turn_lines import LIVE, TurnLines
 
 FPS = 20
 # With nothing arriving, frames only move the spinner and elapsed time.
@@ -76,8 +76,7 @@ class LiveTurnView:
         self._last_frame = 0.0
         self._content_shown = False
         self._pending: asyncio.TimerHandle | None = None
-        self._denied: set[str] = set()  # tool calls whose refusal was already said
-        self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
+        self._lines = TurnLines(LIVE)
         self.largest_region = 0
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -156,34 +155,23 @@ class LiveTurnView:
                 self._thinking.append(event.text)
                 self._thinking_words += len(event.text.split())
                 self._status = "thinking"
-        elif isinstance(event, ToolCall):
-            self._flush_all()
-            self._calls[event.tool_use_id] = event
-            line = render.tool_call_line(event, self.console.width)
-            self._print(_under(event.parent_tool_use_id, line))
-            self._status = f"running {event.name}"
-        elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
-            call = self._calls.pop(event.tool_use_id, None)
-            text = render.tool_result_text(call, event, self.console.width)
-            self._print(_under(event.parent_tool_use_id, text))
-            self._status = "waiting for Claude"
-        elif isinstance(event, PermissionDenied):
-            if event.tool_use_id:
-                self._denied.add(event.tool_use_id)
-            self._print(Text(f"  ✗ {event.name}: {event.reason}", style="red"))
-        elif isinstance(event, TurnError):
-            self._flush_all()
-            self._print(Text("✗ " + describe.error_line(event), style="bold red"))
-        elif isinstance(event, Retrying):
-            self._status = event.message
+        else:
+            if isinstance(event, (ToolCall, TurnError)):
+                self._flush_all()
+            lines = self._lines.of(event, self.console.width)
+            for line in lines:
+                self._print(render.styled_text(line))
+            if isinstance(event, ToolCall):
+                self._status = f"running {event.name}"
+            elif isinstance(event, ToolResult) and lines:  # a refused call's result says nothing
+                self._status = "waiting for Claude"
+            elif isinstance(event, Retrying):
+                self._status = event.message
 
     def finish(self, result: TurnResult) -> None:
         self.close()
-        if result.interrupted:
-            self.console.print(Text("⏹ interrupted", style="yellow"))
-        elif result.error is not None and result.answer:
-            self.console.print(Text("⚠ the answer above is incomplete", style="yellow"))
-        self.console.print(render.footer(result, self.stats))
+        for line in self._lines.end(result, self.stats):
+            self.console.print(render.styled_text(line))
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -262,15 +250,6 @@ class LiveTurnView:
     def _print(self, text: Text) -> None:
         """A finished line: it goes above the live region with the next frame."""
         self._finished.extend(self.console.render_lines(text, self.console.options, pad=False))
-
-
-def _under(parent_tool_use_id: str | None, text: Text) -> Text:
-    """A subagent's tool lines are indented under the Task that runs it, marked ``│``."""
-    if parent_tool_use_id is None:
-        return text
-    lines = text.split("\n")
-    marked = Text("\n").join(Text("  │ ", style="dim") + line for line in lines)
-    return marked
 
 
 def _is_blank(line: list[Segment]) -> bool:

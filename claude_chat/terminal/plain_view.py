@@ -8,19 +8,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from claude_chat.engine.events import (
-    Event,
-    PermissionDenied,
-    Retrying,
-    TextDelta,
-    ToolCall,
-    ToolResult,
-    TurnError,
-    TurnResult,
-)
+from claude_chat.engine.events import Event, TextDelta, TurnResult
 from claude_chat.engine.stats import SessionStats
-from claude_chat.engine.text import tool_call_summary
-from claude_chat.terminal import describe
+from claude_chat.terminal.turn_lines import PLAIN, TurnLines
 
 
 class PlainTurnView:
@@ -30,8 +20,7 @@ class PlainTurnView:
         self.stats = stats
         self.width = width
         self._at_line_start = True
-        self._denied: set[str] = set()  # tool calls whose refusal was already said
-        self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
+        self._lines = TurnLines(PLAIN)
 
     def start(self) -> None:
         pass
@@ -51,32 +40,14 @@ class PlainTurnView:
                 self.out.write(event.text)
                 self.out.flush()
                 self._at_line_start = event.text.endswith("\n")
-        elif isinstance(event, ToolCall):
-            self._calls[event.tool_use_id] = event
-            indent = "  │ " if event.parent_tool_use_id else ""
-            self._meta(indent + "⏺ " + tool_call_summary(event, self.width))
-        elif isinstance(event, ToolResult) and event.tool_use_id not in self._denied:
-            call = self._calls.pop(event.tool_use_id, None)
-            indent = "  │ " if event.parent_tool_use_id else ""
-            lines = describe.tool_result_lines(call, event, self.width - 8)
-            for index, (line, _) in enumerate(lines):
-                self._meta(indent + ("  ⎿ " if index == 0 else "    ") + line)
-        elif isinstance(event, PermissionDenied):
-            if event.tool_use_id:
-                self._denied.add(event.tool_use_id)
-            self._meta(f"  ✗ {event.name} {event.reason}")
-        elif isinstance(event, TurnError):
-            self._meta("error: " + describe.error_line(event))
-        elif isinstance(event, Retrying):
-            self._meta(event.message)
+        else:
+            for line in self._lines.of(event, self.width):
+                self._meta(line.text)
 
     def finish(self, result: TurnResult) -> None:
         self._end_line()
-        if result.interrupted:
-            self._meta("interrupted")
-        elif result.error is not None and result.answer:
-            self._meta("the answer above is incomplete")
-        self._meta(describe.footer_text(result, self.stats))
+        for line in self._lines.end(result, self.stats):
+            self._meta(line.text)
 
     def close(self) -> None:
         self._end_line()

@@ -7,32 +7,16 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from claude_chat.engine.events import ToolCall, ToolResult, TurnResult
-from claude_chat.engine.stats import SessionStats
-from claude_chat.engine.text import tool_call_summary
-from claude_chat.terminal.describe import footer_text, tool_result_lines
+from claude_chat.terminal.turn_lines import StyledLine
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 
-def footer(result: TurnResult, stats: SessionStats) -> Text:
-    return Text(footer_text(result, stats), style="dim")
-
-
-def tool_call_line(call: ToolCall, width: int) -> Text:
-    line = Text("⏺ ", style="cyan")
-    line.append(tool_call_summary(call, max(width - 4, 20)), style="bold")
-    return line
-
-
-def tool_result_text(call: ToolCall | None, result: ToolResult, width: int) -> Text:
-    """The result under its call: ``⎿`` then the lines ``describe.tool_result_lines`` gives."""
+def styled_text(line: StyledLine) -> Text:
     text = Text()
-    for index, (line, style) in enumerate(tool_result_lines(call, result, max(width - 8, 20))):
-        if index:
-            text.append("\n")
-        text.append(("  ⎿ " if index == 0 else "    ") + line, style=style)
+    for piece, style in line.pieces:
+        text.append(piece, style=style)
     return text
 
 

@@ -114,7 +114,7 @@ class Repl:
         self._exiting = False
         self._hint = ""
         history = private_file(data_dir() / "history")
-        self.session: PromptSession[str] = PromptSession(
+        self.prompt_session: PromptSession[str] = PromptSession(
             history=FileHistory(str(history)),
             key_bindings=prompt_key_bindings(self._idle_ctrl_c),
             bottom_toolbar=self._toolbar,
@@ -149,11 +149,11 @@ class Repl:
         # commands included: a key typed between an answer and the next prompt is then kept
         # for that prompt as typed, instead of being echoed and turned into a newline (or an
         # end of file) by the terminal's line editing.
-        with self.session.input.raw_mode():
+        with self.prompt_session.input.raw_mode():
             try:
                 while not self._exiting:
                     try:
-                        line = await self.session.prompt_async(
+                        line = await self.prompt_session.prompt_async(
                             self._prompt, pre_run=self._after_paint
                         )
                     except EOFError:
@@ -201,14 +201,14 @@ class Repl:
         interrupting: list[asyncio.Task[None]] = []
 
         def on_key() -> None:
-            for key in self.session.input.read_keys():
+            for key in self.prompt_session.input.read_keys():
                 if key.key == Keys.ControlC and not interrupting:
                     view.set_status("interrupting")
                     interrupting.append(asyncio.ensure_future(self.engine.interrupt()))
                 elif key.key not in (Keys.ControlC, Keys.CPRResponse):
                     # What the user types during an answer (the next message, a paste, Ctrl+D)
                     # is replayed into the next prompt, as a shell does with typeahead.
-                    store_typeahead(self.session.input, [key])
+                    store_typeahead(self.prompt_session.input, [key])
 
         self._active_view = view
         try:
@@ -236,7 +236,7 @@ class Repl:
         view = self._active_view
         if view is not None:
             view.pause()
-        typed_ahead = get_typeahead(self.session.input)
+        typed_ahead = get_typeahead(self.prompt_session.input)
         try:
             for line, style in permission_lines(request, self.console.width):
                 self._print_line(line, style)
@@ -251,7 +251,7 @@ class Repl:
                     return decision
                 self._print_line("answer y (once), a (always) or n (n REASON tells Claude why)")
         finally:
-            store_typeahead(self.session.input, typed_ahead)
+            store_typeahead(self.prompt_session.input, typed_ahead)
             if view is not None:
                 view.resume()
 
@@ -290,8 +290,8 @@ class Repl:
         # process group (the CLI too) would get.
         # Bracketed paste stays on, so a multi-line paste during an answer arrives as one
         # key press and becomes one message, not one message per line.
-        source = self.session.input
-        output = self.session.app.output
+        source = self.prompt_session.input
+        output = self.prompt_session.app.output
         with source.raw_mode(), source.attach(on_key):  # type: ignore[arg-type]
             output.enable_bracketed_paste()
             output.flush()
@@ -337,7 +337,7 @@ class Repl:
         self._invalidate()
 
     def _invalidate(self) -> None:
-        app = self.session.app
+        app = self.prompt_session.app
         if app.is_running:
             app.invalidate()
 
