@@ -377,3 +377,33 @@ def test_a_failed_turn_is_the_clients_error_and_the_next_goes_on(
         model="opus", messages=[{"role": "user", "content": f"fine {word}"}]
     )
     assert fine.choices[0].message.content.startswith(f"Echo: fine {word}")  # type: ignore[union-attr]
+
+
+def test_after_a_restart_a_resent_history_goes_on_in_its_session(
+    tmp_path: Any, shared_api: FakeAnthropicAPI
+) -> None:
+    env = server_env(tmp_path, shared_api)
+    word = tag()
+    history: list[Any] = [{"role": "user", "content": f"before {word}"}]
+    server = Served(tmp_path, env)
+    try:
+        gpt = openai.OpenAI(base_url=f"{server.url}/v1", api_key=ALICE_KEY, max_retries=0)
+        first = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
+        history.append({"role": "assistant", "content": first.parse().choices[0].message.content})
+    finally:
+        assert server.stop() == 0, server.stderr()
+    journal = server.data_dir / "tenants" / "alice" / "continuations.jsonl"
+    assert journal.stat().st_mode & 0o777 == 0o600
+    assert word not in journal.read_text()  # digests, not the conversation
+    server = Served(tmp_path, env)
+    try:
+        gpt = openai.OpenAI(base_url=f"{server.url}/v1", api_key=ALICE_KEY, max_retries=0)
+        history.append({"role": "user", "content": f"after {word}"})
+        second = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
+        assert (
+            second.headers["x-claude-chat-session-id"] == first.headers["x-claude-chat-session-id"]
+        )
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert 'claude_chat_process_starts_total{reason="resume"} 1.0' in metrics
+    finally:
+        assert server.stop() == 0, server.stderr()

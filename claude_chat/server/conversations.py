@@ -2,10 +2,11 @@
 on in, or which new one it starts, and the turn that follows.
 
 A client may name its conversation (``X-Claude-Chat-Session``); then only its newest message
-is sent. Otherwise, for each tenant, the digest of each session's history as its client last
-saw it finds the session a request continues: its history minus the newest message matches.
-A history that matches nothing (a new client, an edited or shortened history, a server
-restart) starts a new session seeded with it, so earlier turns are real context.
+is sent. Otherwise the digest of each session's history as its client last saw it
+(``continuations``) finds the session a request goes on in: its history minus the newest
+message matches. An edited or shortened history forks from the last point a client saw; a
+history that matches nothing (a new client) starts a new session seeded with it, so earlier
+turns are real context either way.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from fastapi import Depends, Request
 from claude_chat.engine.config import ChatConfig
 from claude_chat.engine.engine import ChatEngine, ModelChoice
 from claude_chat.server.auth import Tenant, request_credentials
+from claude_chat.server.continuations import Continuations
 from claude_chat.server.errors import ApiError
-from claude_chat.server.history import History, fork_session, prefix_digests, seed_session
+from claude_chat.server.history import History, fork_session, seed_session
 from claude_chat.server.pool import Conversation, TurnRequest
 from claude_chat.server.protocol import WireEvent
 from claude_chat.server.state import ServerState, server_state
@@ -57,60 +59,32 @@ ClientTenant = Annotated[Tenant, Depends(client_tenant)]
 
 
 @dataclass
-class _Named:
-    session_id: str
-    system: str
+class _ApiState:
+    """The OpenAI and Anthropic endpoints' own state in the app."""
 
-
-@dataclass
-class Continuations:
-    """Per tenant: the session each history digest continues, and named conversations."""
-
-    by_digest: dict[tuple[str, str], str] = field(default_factory=dict)
-    digest_of: dict[tuple[str, str], str] = field(default_factory=dict)
-    # Every point a session's client has seen, as (session id, turns up to there): where an
-    # edited or shortened history forks from.
-    points: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
-    named: dict[tuple[str, str], _Named] = field(default_factory=dict)
+    tenants: dict[str, Continuations] = field(default_factory=dict)
+    loading: asyncio.Lock = field(default_factory=asyncio.Lock)
     models: list[ModelChoice] = field(default_factory=list)
     models_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def continued(self, tenant: str, history: History) -> str | None:
-        return self.by_digest.get((tenant, history.earlier_digest()))
 
-    def remember(self, tenant: str, session_id: str, seen: str, turns: int) -> None:
-        """``seen`` is now the history of ``session_id`` as its client has it, ``turns``
-        long (and only that: an older point of it is a fork)."""
-        self.forget(tenant, session_id)
-        self.by_digest[(tenant, seen)] = session_id
-        self.digest_of[(tenant, session_id)] = seen
-        self.points[(tenant, seen)] = (session_id, turns)
-
-    def fork_point(self, tenant: str, history: History) -> tuple[str, int, int] | None:
-        """The last point of ``history``'s earlier messages that a session's client saw: (that
-        session, its turns up to there, how many of the messages it covers)."""
-        earlier = history.earlier
-        digests = prefix_digests(history.system, earlier)
-        for covered in range(len(earlier), 0, -1):
-            if earlier[covered - 1].role != "assistant":
-                continue
-            found = self.points.get((tenant, digests[covered]))
-            if found is not None:
-                return (*found, covered)
-        return None
-
-    def forget(self, tenant: str, session_id: str) -> None:
-        old = self.digest_of.pop((tenant, session_id), None)
-        if old is not None and self.by_digest.get((tenant, old)) == session_id:
-            del self.by_digest[(tenant, old)]
-
-
-def continuations(request: Request) -> Continuations:
-    state = request.app.state
-    found = getattr(state, "continuations", None)
+def _api_state(request: Request) -> _ApiState:
+    app = request.app.state
+    found = getattr(app, "compat", None)
     if found is None:
-        found = state.continuations = Continuations()
-    assert isinstance(found, Continuations)
+        found = app.compat = _ApiState()
+    assert isinstance(found, _ApiState)
+    return found
+
+
+async def _continuations(request: Request, tenant: Tenant) -> Continuations:
+    """The tenant's continuations, read from its journal the first time."""
+    api = _api_state(request)
+    async with api.loading:
+        found = api.tenants.get(tenant.name)
+        if found is None:
+            tenant_dir = server_state(request).settings.tenant_dir(tenant.name)
+            found = api.tenants[tenant.name] = await Continuations.load(tenant_dir)
     return found
 
 
@@ -121,6 +95,7 @@ class ApiTurn:
     def __init__(
         self,
         state: ServerState,
+        api: _ApiState,
         known: Continuations,
         tenant: Tenant,
         history: History,
@@ -129,6 +104,7 @@ class ApiTurn:
         turn: TurnRequest,
     ) -> None:
         self.state = state
+        self.api = api
         self.known = known
         self.tenant = tenant
         self.history = history
@@ -156,26 +132,22 @@ class ApiTurn:
                 if kind == "content_block_delta" and event["parent_tool_use_id"] is None:
                     self.answer.append(event["delta"].get("text", ""))
                 elif kind == "result":
-                    self._settle(event)
+                    await self._settle(event)
                 yield event
 
-    def _settle(self, result: WireEvent) -> None:
-        tenant = self.tenant.name
+    async def _settle(self, result: WireEvent) -> None:
         session_id = result.get("session_id") or self.conversation.session_id
         if not session_id:
             return
         if result["is_error"] or result["interrupted"]:
             # The session now holds a turn its client did not see: no history continues it.
-            self.known.forget(tenant, session_id)
+            await self.known.forget(session_id)
             return
-        self.known.remember(
-            tenant, session_id, self.history.digest_with_answer(self.text), self.history.turns
-        )
+        seen = self.history.digest_with_answer(self.text)
+        await self.known.remember(session_id, seen, self.history.turns, self.name, self.history)
         engine = self.conversation.engine
-        if not self.known.models and engine is not None:
-            self.known.models = list(engine.models)
-        if self.name is not None:
-            self.known.named[(tenant, self.name)] = _Named(session_id, self.history.system or "")
+        if not self.api.models and engine is not None:
+            self.api.models = list(engine.models)
 
     @property
     def text(self) -> str:
@@ -192,12 +164,13 @@ async def open_turn(
     ``name``: the client's name for the conversation, if it gives one."""
     received_at = time.monotonic()
     state = server_state(request)
-    known = continuations(request)
+    api = _api_state(request)
+    known = await _continuations(request, tenant)
     try:
         credentials = request_credentials(request.headers, tenant)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
-    session_id = _held_session(known, tenant, history, name)
+    session_id = known.continued(history) if name is None else known.named(name, history)
     for attempt in (1, 2):
         if session_id is None and history.earlier:
             session_id = await _seed(state, known, tenant, history, model)
@@ -215,26 +188,15 @@ async def open_turn(
                 raise
             if exc.status == 404:
                 # Its session was deleted since: the history goes on in a new one.
-                known.forget(tenant.name, session_id)
+                await known.forget(session_id)
             elif not (exc.status == 409 and name is None):
                 raise
             # 409: another client whose history reads the same holds that session's turn;
             # this one goes on in a copy of the history instead of waiting.
             session_id = None
             continue
-        return ApiTurn(state, known, tenant, history, name, conversation, turn)
+        return ApiTurn(state, api, known, tenant, history, name, conversation, turn)
     raise AssertionError("unreachable")
-
-
-def _held_session(
-    known: Continuations, tenant: Tenant, history: History, name: str | None
-) -> str | None:
-    if name is None:
-        return known.continued(tenant.name, history)
-    named = known.named.get((tenant.name, name))
-    if named is None or named.system != (history.system or ""):
-        return None  # a new name, or a new system message: a new session
-    return named.session_id
 
 
 async def _seed(
@@ -245,7 +207,7 @@ async def _seed(
     calls and all), the rest written after it; or written whole."""
     config_dir = state.settings.claude_config_dir(tenant.name)
     cwd = tenant.cwd or state.settings.cwd
-    point = known.fork_point(tenant.name, history)
+    point = known.fork_point(history)
     if point is not None:
         source_id, turns, covered = point
         source = await asyncio.to_thread(sessions.find_session_file, source_id, config_dir)
@@ -262,11 +224,11 @@ async def _seed(
 async def model_choices(request: Request, tenant: Tenant) -> list[ModelChoice]:
     """Claude Code's models, as the first process of this server reported them (one is
     started, outside the pool, if no turn has run yet)."""
-    known = continuations(request)
-    async with known.models_lock:
-        if not known.models:
-            known.models = await _ask_models(server_state(request), tenant, request)
-    return known.models
+    api = _api_state(request)
+    async with api.models_lock:
+        if not api.models:
+            api.models = await _ask_models(server_state(request), tenant, request)
+    return api.models
 
 
 async def _ask_models(state: ServerState, tenant: Tenant, request: Request) -> list[ModelChoice]:
