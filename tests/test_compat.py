@@ -175,6 +175,26 @@ def test_anthropic_streams_its_events_and_goes_on_in_the_session(
     assert process_starts(served) == starts
 
 
+def test_anthropic_thinking_comes_as_thinking_blocks_and_resent_goes_on(
+    served: Served, claude: anthropic.Anthropic
+) -> None:
+    history: list[Any] = [{"role": "user", "content": "THINK"}]
+    with claude.messages.stream(model="opus", max_tokens=1000, messages=history) as stream:
+        starts = [e.content_block.type for e in stream if e.type == "content_block_start"]
+        thought = stream.get_final_message()
+    assert starts == ["thinking", "text"]
+    assert [b.type for b in thought.content] == ["thinking", "text"]
+    assert thought.content[0].thinking == "Let me think about this."  # type: ignore[union-attr]
+    before = process_starts(served)
+    history += [
+        {"role": "assistant", "content": [b.model_dump() for b in thought.content]},
+        {"role": "user", "content": f"after thinking {tag()}"},
+    ]
+    again = claude.messages.create(model="opus", max_tokens=1000, messages=history)
+    assert " | turn 2 | " in again.content[0].text  # type: ignore[union-attr]
+    assert process_starts(served) == before
+
+
 def test_an_unseen_history_is_seeded_as_a_session_claude_code_resumes(
     served: Served, shared_api: FakeAnthropicAPI, claude: anthropic.Anthropic
 ) -> None:

@@ -76,9 +76,12 @@ async def messages(request: Request, body: MessagesRequest, tenant: ClientTenant
         )
     result: WireEvent = {}
     error: WireEvent | None = None
+    blocks = _Blocks()
     try:
         async for event in turn.events():
-            if event["type"] == "error":
+            if (found := _delta(event)) is not None:
+                blocks.add(*found)
+            elif event["type"] == "error":
                 error = error or event
             elif event["type"] == "result":
                 result = event
@@ -86,9 +89,10 @@ async def messages(request: Request, body: MessagesRequest, tenant: ClientTenant
         turn.release()
     if result.get("is_error", True):
         raise failure(error)
+    blocks.finish()
     message = {
         **_message(message_id, result.get("model") or body.model, _usage(result)),
-        "content": [text_block(turn.text)],
+        "content": blocks.blocks,
         "stop_reason": "end_turn",
     }
     return JSONResponse(message, headers=headers)
@@ -107,43 +111,78 @@ def _message(message_id: str, model: str, usage: dict[str, int]) -> dict[str, An
     }
 
 
+class _Blocks:
+    """The answer's content blocks as the Messages API has them: thinking and text, a new
+    block each time the kind changes."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self._open = False
+
+    def add(self, kind: str, piece: str) -> list[WireEvent]:
+        """Take one delta; the stream events it makes."""
+        events: list[WireEvent] = []
+        if not self.blocks or self.blocks[-1]["type"] != kind:
+            events += self.close()
+            block = {"type": "thinking", "thinking": "", "signature": ""}
+            self.blocks.append(block if kind == "thinking" else text_block(""))
+            start = {**self.blocks[-1], kind: ""}
+            events.append(
+                {"type": "content_block_start", "index": self._index, "content_block": start}
+            )
+        self.blocks[-1][kind] += piece
+        delta = {"type": f"{kind}_delta", kind: piece}
+        events.append({"type": "content_block_delta", "index": self._index, "delta": delta})
+        self._open = True
+        return events
+
+    def close(self) -> list[WireEvent]:
+        if not self._open:
+            return []
+        self._open = False
+        return [{"type": "content_block_stop", "index": self._index}]
+
+    def finish(self) -> list[WireEvent]:
+        """The last block's end (an empty text block for an empty answer)."""
+        events = [] if self.blocks else self.add("text", "")
+        return events + self.close()
+
+    @property
+    def _index(self) -> int:
+        return len(self.blocks) - 1
+
+
+def _delta(event: WireEvent) -> tuple[str, str] | None:
+    """(kind, piece) of a text or thinking delta of the answer itself."""
+    if event["type"] != "content_block_delta" or event["parent_tool_use_id"] is not None:
+        return None
+    delta = event["delta"]
+    for kind in ("text", "thinking"):
+        if delta.get("type") == f"{kind}_delta" and delta.get(kind):
+            return kind, str(delta[kind])
+    return None
+
+
 async def _events(turn: ApiTurn, message_id: str, model: str) -> AsyncIterator[WireEvent]:
     error: WireEvent | None = None
-    block_open = False
+    blocks = _Blocks()
     async for event in turn.events():
         kind = event["type"]
         if kind == "session":
             start = _message(message_id, event["model"] or model, _usage({}))
             yield {"type": "message_start", "message": start}
-        elif kind == "content_block_delta" and event["parent_tool_use_id"] is None:
-            text = event["delta"].get("text")
-            if not text:
-                continue
-            if not block_open:
-                block_open = True
-                yield {
-                    "type": "content_block_start",
-                    "index": 0,
-                    "content_block": text_block(""),
-                }
-            yield {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": text},
-            }
+        elif (found := _delta(event)) is not None:
+            for out in blocks.add(*found):
+                yield out
         elif kind == "error":
             error = error or event
         elif kind == "result":
             if event["is_error"]:
                 failed = failure(error)
-                yield {
-                    "type": "error",
-                    "error": {"type": failed.type, "message": failed.message},
-                }
+                yield {"type": "error", "error": {"type": failed.type, "message": failed.message}}
                 return
-            if not block_open:
-                yield {"type": "content_block_start", "index": 0, "content_block": text_block("")}
-            yield {"type": "content_block_stop", "index": 0}
+            for out in blocks.finish():
+                yield out
             yield {
                 "type": "message_delta",
                 "delta": {"stop_reason": "end_turn", "stop_sequence": None},

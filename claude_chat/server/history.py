@@ -108,7 +108,10 @@ def prefix_digests(system: str | None, messages: Sequence[Message]) -> list[str]
     for message in messages:
         images = [_sha256(json.dumps(b.get("source"), sort_keys=True)) for b in message.blocks
                   if b.get("type") == "image"]  # fmt: skip
-        shape = json.dumps([message.role, message.text.strip(), images])
+        # Text blocks joined as they came: an answer streamed as one text and resent as
+        # several blocks (split where thinking came between) reads the same.
+        text = "".join(b["text"] for b in message.blocks if b.get("type") == "text")
+        shape = json.dumps([message.role, text.strip(), images])
         running = _sha256(running + _sha256(shape))
         digests.append(running)
     return digests
