@@ -345,6 +345,10 @@ def test_a_model_alias_and_the_models_list(
     anthropic_ids = {model.id for model in claude.models.list()}
     assert {"sonnet", "opus", "haiku", "claude-sonnet-5-5", "claude-haiku-5-5"} <= openai_ids
     assert openai_ids == anthropic_ids
+    assert gpt.models.retrieve("haiku").id == "haiku"
+    assert claude.models.retrieve("claude-haiku-5-5").display_name == "Haiku 5.5"
+    with pytest.raises(openai.NotFoundError):
+        gpt.models.retrieve("gpt-4o")
 
 
 def test_a_wrong_key_raises_each_clients_authentication_error(served: Served) -> None:
@@ -380,11 +384,15 @@ def test_client_side_tools_are_refused_with_400(
 def test_a_failed_turn_is_the_clients_error_and_the_next_goes_on(
     gpt: openai.OpenAI, claude: anthropic.Anthropic
 ) -> None:
-    with pytest.raises(openai.APIStatusError) as failed:
+    with pytest.raises(openai.BadRequestError, match="fake 400"):
         gpt.chat.completions.create(
             model="opus", messages=[{"role": "user", "content": "FAIL 400"}]
         )
-    assert failed.value.status_code == 502 and "fake 400" in str(failed.value)
+    with pytest.raises(openai.APIStatusError) as failed:
+        gpt.chat.completions.create(
+            model="opus", messages=[{"role": "user", "content": "FAIL 401"}]
+        )
+    assert failed.value.status_code == 502  # the server's credentials, not the client's key
     with (
         pytest.raises(anthropic.APIError, match="fake 400"),
         claude.messages.stream(

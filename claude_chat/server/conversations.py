@@ -256,10 +256,14 @@ async def _ask_models(state: ServerState, tenant: Tenant, request: Request) -> l
 
 
 def failure(error: WireEvent | None) -> ApiError:
-    """The HTTP error a client of these APIs gets for a turn that failed: the model API's
-    own rate limit and overload as such (clients back off), anything else as a bad gateway."""
+    """The HTTP error a client of these APIs gets for a turn that failed. The model API's
+    answers about the request itself keep their status (400: e.g. a conversation too long,
+    404: an unknown model, 413, and 429 or overload so that clients back off); anything else
+    (credentials the server holds, Claude Code itself) is a bad gateway."""
     message = str(error["message"]) if error else "the turn failed"
     status = error.get("status") if error else None
+    if status in (400, 404, 413):
+        return ApiError(status, message)
     if status == 429:
         return ApiError(429, message, retry_after=5)
     if status in (503, 529):

@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from claude_chat.server.auth import Tenant
 from claude_chat.server.conversations import ClientTenant, model_choices
+from claude_chat.server.errors import ApiError
 
 router = APIRouter()
 
@@ -18,12 +20,27 @@ _EPOCH = "1970-01-01T00:00:00Z"
 @router.get("/v1/models")
 async def models(request: Request, tenant: ClientTenant) -> dict[str, Any]:
     """The aliases Claude Code offers (``sonnet``, ``opus``, ...) and the models they stand for."""
-    entries: dict[str, str] = {}
+    data = await _entries(request, tenant)
+    first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+    return {"object": "list", "data": data, "has_more": False, "first_id": first, "last_id": last}
+
+
+@router.get("/v1/models/{model_id}")
+async def model(request: Request, model_id: str, tenant: ClientTenant) -> dict[str, Any]:
+    """One of them."""
+    for entry in await _entries(request, tenant):
+        if entry["id"] == model_id:
+            return entry
+    raise ApiError(404, f"no model {model_id[:100]!r}; GET /v1/models lists them")
+
+
+async def _entries(request: Request, tenant: Tenant) -> list[dict[str, Any]]:
+    labels: dict[str, str] = {}
     for choice in await model_choices(request, tenant):
         label = choice.description.split(" · ")[0] if choice.description else choice.alias
-        entries.setdefault(choice.alias, label)
-        entries.setdefault(choice.resolved, label)
-    data = [
+        labels.setdefault(choice.alias, label)
+        labels.setdefault(choice.resolved, label)
+    return [
         {
             "id": name,
             "object": "model",
@@ -33,7 +50,5 @@ async def models(request: Request, tenant: ClientTenant) -> dict[str, Any]:
             "display_name": label,
             "created_at": _EPOCH,
         }
-        for name, label in entries.items()
+        for name, label in labels.items()
     ]
-    first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
-    return {"object": "list", "data": data, "has_more": False, "first_id": first, "last_id": last}
