@@ -4,6 +4,7 @@ and ``anthropic`` clients over real HTTP: one real server for the module (uvicor
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import Iterator
@@ -435,3 +436,33 @@ def test_after_a_restart_a_resent_history_goes_on_in_its_session(
         assert 'claude_chat_process_starts_total{reason="resume"} 1.0' in metrics
     finally:
         assert server.stop() == 0, server.stderr()
+
+
+async def test_two_clients_whose_histories_read_the_same_both_go_on_at_once(
+    served: Served, shared_api: FakeAnthropicAPI
+) -> None:
+    word = tag()
+    gpt = openai.AsyncOpenAI(base_url=f"{served.url}/v1", api_key=ALICE_KEY, max_retries=0)
+    opening: list[Any] = [{"role": "user", "content": f"hi {word}"}]
+    first = await gpt.chat.completions.create(model="opus", messages=opening)
+    said = first.choices[0].message.content
+    history = [
+        *opening,
+        {"role": "assistant", "content": said},
+        {"role": "user", "content": "SLOW 3"},
+    ]
+    # Both send the same history while the other's turn runs: neither waits or gets 409.
+    raws = await asyncio.gather(
+        *(
+            gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
+            for _ in "ab"
+        )
+    )
+    assert [raw.parse().choices[0].message.content for raw in raws] == ["slow0 slow1 slow2 "] * 2
+    assert len({raw.headers["x-claude-chat-session-id"] for raw in raws}) == 2
+    requests = [
+        r for r in shared_api.message_requests() if r.user_texts == [f"hi {word}", "SLOW 3"]
+    ]
+    assert len(requests) == 2
+    for request in requests:
+        assert turns_of(request)[:2] == [("user", f"hi {word}"), ("assistant", said)]
