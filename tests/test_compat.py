@@ -466,3 +466,26 @@ async def test_two_clients_whose_histories_read_the_same_both_go_on_at_once(
     assert len(requests) == 2
     for request in requests:
         assert turns_of(request)[:2] == [("user", f"hi {word}"), ("assistant", said)]
+
+
+async def test_a_client_that_leaves_mid_answer_goes_on_without_that_turn(
+    served: Served, shared_api: FakeAnthropicAPI
+) -> None:
+    word = tag()
+    gpt = openai.AsyncOpenAI(base_url=f"{served.url}/v1", api_key=ALICE_KEY, max_retries=0)
+    history: list[Any] = [{"role": "user", "content": f"stay {word}"}]
+    first = await gpt.chat.completions.create(model="opus", messages=history)
+    history.append({"role": "assistant", "content": first.choices[0].message.content})
+    stream = await gpt.chat.completions.create(
+        model="opus", messages=[*history, {"role": "user", "content": "SLOW 20"}], stream=True
+    )
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            break
+    await stream.close()  # gone, the answer half streamed
+    retry = [*history, {"role": "user", "content": f"retry {word}"}]
+    again = await gpt.chat.completions.create(model="opus", messages=retry)
+    assert again.choices[0].message.content == (
+        f"Echo: retry {word} | turn 2 | model claude-opus-5-5"
+    )
+    assert request_for(shared_api, f"retry {word}").user_texts == [f"stay {word}", f"retry {word}"]

@@ -126,14 +126,21 @@ class ApiTurn:
             "AsyncGenerator[WireEvent, None]",
             turn_events(self.conversation, newest.text, self.turn, self.state.metrics, content),
         )
-        async with contextlib.aclosing(events) as stream:
-            async for event in stream:
-                kind = event["type"]
-                if kind == "content_block_delta" and event["parent_tool_use_id"] is None:
-                    self.answer.append(event["delta"].get("text", ""))
-                elif kind == "result":
-                    await self._settle(event)
-                yield event
+        settled = False
+        try:
+            async with contextlib.aclosing(events) as stream:
+                async for event in stream:
+                    kind = event["type"]
+                    if kind == "content_block_delta" and event["parent_tool_use_id"] is None:
+                        self.answer.append(event["delta"].get("text", ""))
+                    elif kind == "result":
+                        settled = True
+                        await self._settle(event)
+                    yield event
+        finally:
+            if not settled and self.conversation.session_id:
+                # The client left mid-turn: the session holds a turn it did not see.
+                await self.known.forget(self.conversation.session_id)
 
     async def _settle(self, result: WireEvent) -> None:
         session_id = result.get("session_id") or self.conversation.session_id
