@@ -489,3 +489,29 @@ async def test_a_client_that_leaves_mid_answer_goes_on_without_that_turn(
         f"Echo: retry {word} | turn 2 | model claude-opus-5-5"
     )
     assert request_for(shared_api, f"retry {word}").user_texts == [f"stay {word}", f"retry {word}"]
+
+
+def test_tenants_keep_their_own_conversations_and_a_request_its_own_credential(
+    served: Served, shared_api: FakeAnthropicAPI, gpt: openai.OpenAI
+) -> None:
+    word = tag()
+    history: list[Any] = [{"role": "user", "content": f"mine {word}"}]
+    alice = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
+    history += [
+        {"role": "assistant", "content": alice.parse().choices[0].message.content},
+        {"role": "user", "content": f"bob's {word}"},
+    ]
+    bob = openai.OpenAI(base_url=f"{served.url}/v1", api_key="bob-server-key", max_retries=0)
+    raw = bob.chat.completions.with_raw_response.create(
+        model="opus", messages=history, extra_headers={"X-Anthropic-Api-Key": "sk-bob-own"}
+    )
+    # Bob's history reads as Alice's, but it goes on in a session of Bob's own.
+    assert raw.headers["x-claude-chat-session-id"] != alice.headers["x-claude-chat-session-id"]
+    answer = httpx.get(
+        f"{served.url}/v1/sessions/{alice.headers['x-claude-chat-session-id']}",
+        headers={"Authorization": "Bearer bob-server-key"},
+    )
+    assert answer.status_code == 404
+    request = request_for(shared_api, f"bob's {word}")
+    assert request.headers["x-api-key"] == "sk-bob-own"
+    assert turns_of(request)[0] == ("user", f"mine {word}")
