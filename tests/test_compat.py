@@ -357,10 +357,15 @@ def test_a_wrong_key_raises_each_clients_authentication_error(served: Served) ->
     with pytest.raises(openai.AuthenticationError):
         wrong_gpt.chat.completions.create(model="opus", messages=[{"role": "user", "content": "x"}])
     wrong_claude = anthropic.Anthropic(base_url=served.url, api_key="nope", max_retries=0)
-    with pytest.raises(anthropic.AuthenticationError):
+    with pytest.raises(anthropic.AuthenticationError) as refused:
         wrong_claude.messages.create(
             model="opus", max_tokens=10, messages=[{"role": "user", "content": "x"}]
         )
+    # The Messages API's own error shape.
+    assert refused.value.body == {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": "wrong server key"},
+    }
 
 
 def test_client_side_tools_are_refused_with_400(

@@ -6,11 +6,13 @@ events (``message_start``, ``content_block_start/delta/stop``, ``message_delta``
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from claude_chat.server.conversations import (
@@ -22,13 +24,37 @@ from claude_chat.server.conversations import (
     failure,
     open_turn,
 )
-from claude_chat.server.errors import ApiError
+from claude_chat.server.errors import ApiError, describe_validation, error_body
 from claude_chat.server.history import Block, History, HistoryError, Role, build, text_block
 from claude_chat.server.protocol import WireEvent
 from claude_chat.server.sse import EventStream
 from claude_chat.server.state import server_state
 
-router = APIRouter()
+
+class _AnthropicErrors(APIRoute):
+    """Errors in the Messages API's own shape: ``{"type": "error", "error": {...}}``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return _error_response(exc.status, exc.message, exc.headers())
+            except RequestValidationError as exc:
+                return _error_response(400, describe_validation(exc.errors()), {})
+
+        return handle
+
+
+def _error_response(status: int, message: str, headers: dict[str, str]) -> JSONResponse:
+    return JSONResponse(
+        {"type": "error", **error_body(status, message)}, status_code=status, headers=headers
+    )
+
+
+router = APIRouter(route_class=_AnthropicErrors)
 
 # Blocks a client resends from earlier answers that Claude Code's session keeps its own way.
 _DROPPED = ("thinking", "redacted_thinking")
