@@ -158,6 +158,7 @@ def test_anthropic_streams_its_events_and_goes_on_in_the_session(
     word = tag()
     history: list[Any] = [{"role": "user", "content": f"hello {word}"}]
     with claude.messages.stream(model="opus", max_tokens=1000, messages=history) as stream:
+        session_id = stream.response.headers["x-claude-chat-session-id"]
         events = [event.type for event in stream]
         first = stream.get_final_message()
     assert events[0] == "message_start" and events[-1] == "message_stop"
@@ -170,7 +171,9 @@ def test_anthropic_streams_its_events_and_goes_on_in_the_session(
         {"role": "assistant", "content": [{"type": "text", "text": first.content[0].text}]},
         {"role": "user", "content": f"again {word}"},
     ]
-    second = claude.messages.create(model="opus", max_tokens=1000, messages=history)
+    raw = claude.messages.with_raw_response.create(model="opus", max_tokens=1000, messages=history)
+    assert raw.headers["x-claude-chat-session-id"] == session_id
+    second = raw.parse()
     assert second.type == "message" and second.role == "assistant"
     assert second.content[0].text == f"Echo: again {word} | turn 2 | model claude-opus-5-5"
     assert process_starts(served) == starts

@@ -6,7 +6,7 @@ events (``message_start``, ``content_block_start/delta/stop``, ``message_delta``
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -18,16 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from claude_chat.server.conversations import (
     NO_TOOLS,
     SESSION_HEADER,
-    SESSION_ID_HEADER,
     ApiTurn,
     ClientTenant,
+    event_stream,
     failure,
     open_turn,
 )
 from claude_chat.server.errors import ApiError, describe_validation, error_body
 from claude_chat.server.history import Block, History, HistoryError, Role, build, text_block
 from claude_chat.server.protocol import WireEvent
-from claude_chat.server.sse import EventStream
 from claude_chat.server.state import server_state
 
 
@@ -89,17 +88,8 @@ async def messages(request: Request, body: MessagesRequest, tenant: ClientTenant
     )
     turn = await open_turn(request, tenant, history, body.model, name)
     message_id = f"msg_{uuid.uuid4().hex[:24]}"
-    headers = {SESSION_ID_HEADER: turn.session_id} if turn.session_id else {}
     if body.stream:
-        settings = turn.state.settings
-        return EventStream(
-            _events(turn, message_id, body.model),
-            on_close=turn.release,
-            ping_interval_s=settings.ping_interval_s,
-            send_timeout_s=settings.send_timeout_s,
-            done=None,
-            headers=headers,
-        )
+        return await event_stream(turn, _events(turn, message_id, body.model))
     result: WireEvent = {}
     error: WireEvent | None = None
     blocks = _Blocks()
@@ -121,7 +111,7 @@ async def messages(request: Request, body: MessagesRequest, tenant: ClientTenant
         "content": blocks.blocks,
         "stop_reason": "end_turn",
     }
-    return JSONResponse(message, headers=headers)
+    return JSONResponse(message, headers=turn.headers())
 
 
 def _message(message_id: str, model: str, usage: dict[str, int]) -> dict[str, Any]:
@@ -189,7 +179,7 @@ def _delta(event: WireEvent) -> tuple[str, str] | None:
     return None
 
 
-async def _events(turn: ApiTurn, message_id: str, model: str) -> AsyncIterator[WireEvent]:
+async def _events(turn: ApiTurn, message_id: str, model: str) -> AsyncGenerator[WireEvent, None]:
     error: WireEvent | None = None
     blocks = _Blocks()
     async for event in turn.events():

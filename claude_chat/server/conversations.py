@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, cast
 
@@ -27,7 +27,8 @@ from claude_chat.server.continuations import Continuations
 from claude_chat.server.errors import ApiError
 from claude_chat.server.history import History, fork_session, seed_session
 from claude_chat.server.pool import Conversation, TurnRequest
-from claude_chat.server.protocol import WireEvent
+from claude_chat.server.protocol import WireEvent, sse_frame
+from claude_chat.server.sse import EventStream
 from claude_chat.server.state import ServerState, server_state
 from claude_chat.server.turns import turn_events
 from claude_chat.store import sessions
@@ -117,6 +118,10 @@ class ApiTurn:
     def session_id(self) -> str | None:
         return self.conversation.session_id
 
+    def headers(self) -> dict[str, str]:
+        """The session's id, for the client to find it (``GET /v1/sessions/{id}``)."""
+        return {SESSION_ID_HEADER: self.session_id} if self.session_id else {}
+
     async def events(self) -> AsyncIterator[WireEvent]:
         """``session``, the turn's events, ``result`` (see ``turns.turn_events``)."""
         newest = self.history.newest
@@ -162,6 +167,42 @@ class ApiTurn:
 
     def release(self) -> None:
         self.state.pool.release(self.conversation)
+
+
+async def event_stream(
+    turn: ApiTurn,
+    events: AsyncGenerator[WireEvent, None],
+    frame: Callable[[WireEvent], bytes] = sse_frame,
+    done: bytes | None = None,
+) -> EventStream:
+    """The streamed answer of ``turn``, its events written by ``frame``. The first event is
+    taken before the response starts: by then Claude Code has said the session's id, which
+    goes in the response's headers (for a client's first turn too)."""
+    try:
+        first = await anext(events)
+    except BaseException:
+        await events.aclose()
+        turn.release()
+        raise
+
+    async def rest() -> AsyncIterator[WireEvent]:
+        try:
+            yield first
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    settings = turn.state.settings
+    return EventStream(
+        rest(),
+        on_close=turn.release,
+        ping_interval_s=settings.ping_interval_s,
+        send_timeout_s=settings.send_timeout_s,
+        frame=frame,
+        done=done,
+        headers=turn.headers(),
+    )
 
 
 async def open_turn(

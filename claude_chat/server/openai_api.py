@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -17,16 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from claude_chat.server.conversations import (
     NO_TOOLS,
     SESSION_HEADER,
-    SESSION_ID_HEADER,
     ApiTurn,
     ClientTenant,
+    event_stream,
     failure,
     open_turn,
 )
 from claude_chat.server.errors import ApiError
 from claude_chat.server.history import Block, HistoryError, Role, build, text_block
 from claude_chat.server.protocol import WireEvent, encode
-from claude_chat.server.sse import EventStream
 from claude_chat.server.state import server_state
 
 router = APIRouter()
@@ -68,16 +67,8 @@ async def chat_completions(
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         usage = bool((body.stream_options or {}).get("include_usage"))
-        settings = turn.state.settings
-        return EventStream(
-            _chunks(turn, completion_id, usage),
-            on_close=turn.release,
-            ping_interval_s=settings.ping_interval_s,
-            send_timeout_s=settings.send_timeout_s,
-            frame=_frame,
-            done=DONE,
-            headers=_session_header(turn),
-        )
+        chunks = _chunks(turn, completion_id, usage)
+        return await event_stream(turn, chunks, frame=_frame, done=DONE)
     try:
         result, error = await _run(turn)
     finally:
@@ -99,11 +90,7 @@ async def chat_completions(
         ],
         "usage": _usage(result),
     }
-    return JSONResponse(body_out, headers=_session_header(turn))
-
-
-def _session_header(turn: ApiTurn) -> dict[str, str]:
-    return {SESSION_ID_HEADER: turn.session_id} if turn.session_id else {}
+    return JSONResponse(body_out, headers=turn.headers())
 
 
 async def _run(turn: ApiTurn) -> tuple[WireEvent, WireEvent | None]:
@@ -119,7 +106,7 @@ async def _run(turn: ApiTurn) -> tuple[WireEvent, WireEvent | None]:
 
 async def _chunks(
     turn: ApiTurn, completion_id: str, include_usage: bool
-) -> AsyncIterator[WireEvent]:
+) -> AsyncGenerator[WireEvent, None]:
     created = int(time.time())
     model = ""
     error: WireEvent | None = None
