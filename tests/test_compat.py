@@ -322,6 +322,7 @@ def test_images_go_to_claude_code_as_image_blocks(
                 "content": [
                     {"type": "text", "text": f"look {word}"},
                     {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
                 ],
             }
         ],
@@ -329,11 +330,10 @@ def test_images_go_to_claude_code_as_image_blocks(
     request = [r for r in shared_api.message_requests() if f"look {word}" in r.user_texts][-1]
     content = [m for m in request.messages if m["role"] == "user"][-1]["content"]
     images = [b for b in content if b.get("type") == "image"]
-    assert images and images[0]["source"] == {
-        "type": "base64",
-        "media_type": "image/png",
-        "data": PIXEL,
-    }
+    assert [image["source"] for image in images] == [
+        {"type": "base64", "media_type": "image/png", "data": PIXEL},
+        {"type": "url", "url": "https://example.com/cat.png"},
+    ]
 
 
 def test_a_model_alias_and_the_models_list(
@@ -402,6 +402,12 @@ def test_a_failed_turn_is_the_clients_error_and_the_next_goes_on(
             model="opus", messages=[{"role": "user", "content": "FAIL 401"}]
         )
     assert failed.value.status_code == 502  # the server's credentials, not the client's key
+    with pytest.raises(openai.APIError, match="fake 400"):
+        list(
+            gpt.chat.completions.create(
+                model="opus", messages=[{"role": "user", "content": "FAIL 400"}], stream=True
+            )
+        )
     with (
         pytest.raises(anthropic.APIError, match="fake 400"),
         claude.messages.stream(
