@@ -529,3 +529,30 @@ def test_tenants_keep_their_own_conversations_and_a_request_its_own_credential(
     request = request_for(shared_api, f"bob's {word}")
     assert request.headers["x-api-key"] == "sk-bob-own"
     assert turns_of(request)[0] == ("user", f"mine {word}")
+
+
+def test_with_user_names_session_the_user_field_names_the_conversation(
+    tmp_path: Any, shared_api: FakeAnthropicAPI
+) -> None:
+    word = tag()
+    server = Served(tmp_path, server_env(tmp_path, shared_api), "--user-names-session")
+    try:
+        claude = anthropic.Anthropic(base_url=server.url, api_key=ALICE_KEY, max_retries=0)
+        gpt = openai.OpenAI(base_url=f"{server.url}/v1", api_key=ALICE_KEY, max_retries=0)
+        for n in (1, 2):
+            said = claude.messages.create(
+                model="opus",
+                max_tokens=100,
+                messages=[{"role": "user", "content": f"claude {n} {word}"}],
+                metadata={"user_id": f"user-{word}"},
+            )
+            assert f" | turn {n} | " in said.content[0].text  # type: ignore[union-attr]
+        for n in (1, 2):
+            completion = gpt.chat.completions.create(
+                model="opus",
+                messages=[{"role": "user", "content": f"gpt {n} {word}"}],
+                user=f"other-{word}",
+            )
+            assert f" | turn {n} | " in str(completion.choices[0].message.content)
+    finally:
+        assert server.stop() == 0, server.stderr()
