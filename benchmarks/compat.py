@@ -9,7 +9,8 @@ each turn sent the stateless way (the whole history every time), through:
   the flattened history to it, stream its output.
 
 The paths take turns, one turn each in a round, so that they share the machine's load alike.
-Time to first token is measured by the client, from sending to the first text delta.
+Time to first token is measured by the client, from sending to the first text delta. Last, a
+client arriving with a history the server has never seen (seeded as a session, resumed).
 
 Run: python benchmarks/compat.py [--conversations 3] [--turns 6]
 """
@@ -167,6 +168,7 @@ async def run(port: int, conversations: int, turns: int, cwd: Path) -> dict[str,
             for label in figures:
                 figures[label].append(times[label])
         metrics = (await http.get("/metrics")).text
+        await unseen_histories(http, turns, cwd)
     starts = sum(
         float(line.rsplit(" ", 1)[1])
         for line in metrics.splitlines()
@@ -175,6 +177,23 @@ async def run(port: int, conversations: int, turns: int, cwd: Path) -> dict[str,
     print(f"Claude Code processes the server started: {starts:.0f} "
           f"for {3 * conversations} conversations of {turns} turns")  # fmt: skip
     return figures
+
+
+async def unseen_histories(http: httpx.AsyncClient, turns: int, cwd: Path) -> None:
+    """A client arriving with a history the server has never seen: the server writes it as a
+    session and starts Claude Code resuming it; the wrapper flattens it, as on every turn."""
+    seeded, spawned = [], []
+    for sample in range(3):
+        history: History = []
+        for turn in range(turns - 1):
+            history.append({"role": "user", "content": f"unseen {sample} question {turn}"})
+            history.append({"role": "assistant", "content": f"answer {turn} " * 20})
+        history.append({"role": "user", "content": f"unseen {sample} last"})
+        seeded.append((await openai_turn(http, history, {}))[0])
+        spawned.append((await process_per_request_turn(http, history, {"cwd": cwd}))[0])
+    print(f"a client arriving with an unseen {turns}-turn history (3 samples):")
+    print(f"  seeded session, POST /v1/chat/completions   {ms(seeded)}")
+    print(f"  one process per request                    {ms(spawned)}")
 
 
 def main() -> None:
