@@ -173,8 +173,6 @@ def serve_fake(port: int, streams: int) -> None:
         cwd=data,
         max_processes=4 * streams,
         queue_timeout_s=120,
-        # Nothing of the fake touches .claude.json: no need to space starts.
-        start_spacing_s=0.0,
     )
 
     def announce(line: str) -> None:

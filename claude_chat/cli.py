@@ -9,12 +9,15 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from claude_chat import __version__
 from claude_chat.engine.config import PERMISSION_MODES, THINKING_DISPLAYS, ChatConfig
+
+if TYPE_CHECKING:
+    from claude_chat.store.lock import SessionLock
 
 app = typer.Typer(
     add_completion=False,
@@ -112,9 +115,11 @@ def chat(
     if context.invoked_subcommand is not None:
         return
     from claude_chat.engine.errors import ChatError
+    from claude_chat.store.lock import session_lock
 
+    lock = session_lock()
     try:
-        session, session_cwd = _starting_session(session, resume_last, fork, cwd)
+        session, session_cwd = _starting_session(session, resume_last, fork, cwd, lock)
     except ChatError as exc:
         raise _fail(str(exc)) from None
     cwd = session_cwd or cwd
@@ -129,7 +134,7 @@ def chat(
         thinking=display,
     )
     _keep_library_logs_off_the_screen()
-    raise typer.Exit(asyncio.run(_run(config)))
+    raise typer.Exit(asyncio.run(_run(config, lock)))
 
 
 def _is(path: Path, kind: str) -> bool:
@@ -163,9 +168,10 @@ def _tool_rules(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _starting_session(
-    session: str | None, resume_last: bool, fork: bool, cwd: Path | None
+    session: str | None, resume_last: bool, fork: bool, cwd: Path | None, lock: SessionLock
 ) -> tuple[str | None, Path | None]:
-    """The session to resume and the directory it must run in (when not ``cwd``)."""
+    """The session to resume and the directory it must run in (when not ``cwd``), its lock
+    held. A session another process holds is forked when the person at the terminal says so."""
     from claude_chat.engine.config import data_dir
     from claude_chat.engine.errors import ChatError
     from claude_chat.store import sessions
@@ -190,7 +196,10 @@ def _starting_session(
         target = summary or sessions.SessionSummary(session.lower(), "", 0, None, 0, path)
     else:
         return None, None
-    if sessions.end_torn_record(target.path):
+    if not fork:
+        fork = not _held_by_us(lock, target.session_id)
+    # A file another process is writing is not ours to mend.
+    if lock.holder(target.session_id) is None and sessions.end_torn_record(target.path):
         sys.stderr.write(sessions.TORN_WARNING + "\n")
     session_cwd = sessions.session_dir(target, here)
     if session_cwd is not None:
@@ -198,8 +207,28 @@ def _starting_session(
     chosen = target.session_id
     if fork:
         chosen = sessions.fork(target.session_id)
+        lock.hold(chosen)
         sys.stderr.write(f"forked {target.session_id} → {chosen}: going on in the fork\n")
     return chosen, session_cwd
+
+
+def _held_by_us(lock: SessionLock, session_id: str) -> bool:
+    """Take ``session_id``'s lock: True, or False when another process holds it and the person
+    at the terminal wants a copy instead; ChatError when not (always in piped mode)."""
+    from claude_chat.engine.errors import ChatError
+    from claude_chat.store.lock import SessionLockedError
+
+    try:
+        lock.hold(session_id)
+        return True
+    except SessionLockedError as exc:
+        if sys.stdin.isatty():
+            sys.stderr.write(f"{exc}\nGo on in a copy of it instead (--fork)? [y/N] ")
+            sys.stderr.flush()
+            if sys.stdin.readline().strip().lower() in ("y", "yes"):
+                return False
+        offer = f"go on in a copy of it with: claude-chat --session {session_id} --fork"
+        raise ChatError(f"{exc}; {offer}") from None
 
 
 @app.command("sessions")
@@ -448,7 +477,7 @@ def _keep_library_logs_off_the_screen() -> None:
     warnings.filterwarnings("ignore", module="claude_agent_sdk")
 
 
-async def _run(config: ChatConfig) -> int:
+async def _run(config: ChatConfig, lock: SessionLock) -> int:
     """The chat, ended cleanly by SIGTERM or SIGHUP too: the front's own clean-up runs (the
     Claude Code process is closed in bounded steps), then the exit status is 128 + signal."""
     import signal
@@ -465,7 +494,7 @@ async def _run(config: ChatConfig) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        return await _front(config)
+        return await _front(config, lock)
     except asyncio.CancelledError:
         if not received:
             raise
@@ -477,17 +506,17 @@ async def _run(config: ChatConfig) -> int:
     os._exit(128 + received[0])
 
 
-async def _front(config: ChatConfig) -> int:
+async def _front(config: ChatConfig, lock: SessionLock) -> int:
     if not sys.stdin.isatty():
         from claude_chat.terminal.piped import PipedChat
 
-        return await PipedChat(config).run()
+        return await PipedChat(config, session_lock=lock).run()
 
     from rich.console import Console
 
     from claude_chat.terminal.repl import Repl
 
-    return await Repl(config, lambda: Console(highlight=False)).run()
+    return await Repl(config, lambda: Console(highlight=False), lock).run()
 
 
 def main() -> None:

@@ -19,6 +19,12 @@ The answer to a conversation request comes from, in order:
        LONG [n]        n paragraphs "Paragraph i: lorem ...", a word every 0.05 s (n defaults to 3)
        anything else   "Echo: <text> | turn <user texts so far> | model <model>"
 
+   and Claude Code's compaction request (``/compact``, or its own when the context is full) gets
+   "<analysis>…</analysis><summary>Summary of: <earlier user texts joined by ' | '></summary>".
+
+A reply reports input tokens of about a quarter of the request's bytes, unless it says its own
+``usage`` (``Reply(..., usage={"input_tokens": 150000})``).
+
 The CLI's side requests (the session title it asks for unless
 ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC`` is set) never take from the queue: they get a
 small made-up answer, and :meth:`FakeAnthropicAPI.message_requests` leaves them out.
@@ -52,6 +58,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
+    "COMPACTION_REQUEST",
     "MARKDOWN_ANSWER",
     "Answer",
     "Block",
@@ -117,6 +124,9 @@ class Reply:
 
     blocks: list[Block]
     stop_reason: str | None = None
+    # Input counts to report instead of the estimate: input_tokens, cache_read_input_tokens,
+    # cache_creation_input_tokens.
+    usage: JSON | None = None
 
     def resolved_stop_reason(self) -> str:
         if self.stop_reason is not None:
@@ -359,8 +369,16 @@ def _number(text: str, default: int) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+# What Claude Code's compaction request asks, in its last user text.
+COMPACTION_REQUEST = "create a detailed summary of the conversation so far"
+
+
 def default_reply(request: RecordedRequest) -> Answer:
     """The answer to a conversation request when nothing is queued."""
+    if COMPACTION_REQUEST in request.last_user_text:
+        earlier = " | ".join(request.user_texts[:-1])
+        summary = f"<analysis>fake analysis</analysis>\n<summary>Summary of: {earlier}</summary>"
+        return Reply([Text(summary)])
     results = request.tool_results
     if results:
         said = "\n".join(_content_text(result.get("content")) for result in results)
@@ -432,11 +450,12 @@ def _estimate_tokens(request: RecordedRequest) -> int:
     return max(len(json.dumps(request.body)) // 4, 1)
 
 
-def _usage(request: RecordedRequest, output_tokens: int) -> JSON:
+def _usage(request: RecordedRequest, reply: Reply, output_tokens: int) -> JSON:
     return {
         "input_tokens": _estimate_tokens(request),
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
+        **(reply.usage or {}),
         "output_tokens": output_tokens,
         "service_tier": "standard",
     }
@@ -465,7 +484,7 @@ def _events(
                 "content": [],
                 "stop_reason": None,
                 "stop_sequence": None,
-                "usage": _usage(request, 1),
+                "usage": _usage(request, reply, 1),
             },
         },
     )
@@ -548,7 +567,7 @@ def _message(
         "content": content,
         "stop_reason": reply.resolved_stop_reason(),
         "stop_sequence": None,
-        "usage": _usage(request, max(output_tokens, 1)),
+        "usage": _usage(request, reply, max(output_tokens, 1)),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -128,6 +129,15 @@ class Terminal:
         return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
 
     def close(self) -> None:
+        """As closing a terminal window does: SIGHUP, and time for the program to close what
+        it started (Claude Code) before it is killed. pexpect's own terminate() kills after
+        0.3 s, which on a busy machine orphans a Claude Code that was still closing."""
+        if self.child.isalive():
+            with contextlib.suppress(OSError):
+                os.kill(self.child.pid, signal.SIGHUP)
+            deadline = time.monotonic() + 20
+            while self.child.isalive() and time.monotonic() < deadline:
+                self.pump(0.1)
         if self.child.isalive():
             self.child.terminate(force=True)
         self.child.close()

@@ -12,7 +12,9 @@ from claude_chat.engine.config import ChatConfig, ThinkingDisplay
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import CommandError
 from claude_chat.engine.stats import SessionStats
+from claude_chat.store.lock import session_lock
 from claude_chat.terminal.commands import message_text, parse_command, registry
+from claude_chat.terminal.turn_lines import StyledLine
 from tests.fake_transport import FakeCLI
 
 
@@ -23,17 +25,17 @@ class Context:
         self.thinking: ThinkingDisplay = "full"
         self.key_help: Sequence[tuple[str, str]] = [("Ctrl+X", "Do a thing.")]
         self.lines: list[str] = []
+        self.session_lock = session_lock()
         self.exited = False
-        self.cleared = False
 
     def say(self, text: str) -> None:
         self.lines.append(text)
 
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        self.lines.extend(line.text for line in lines)
+
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.lines.extend(f"{a} | {b}" for a, b in pairs)
-
-    def clear_screen(self) -> None:
-        self.cleared = True
 
     def request_exit(self) -> None:
         self.exited = True

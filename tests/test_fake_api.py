@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.fake_api import (
+    COMPACTION_REQUEST,
     FakeAnthropicAPI,
     HTTPError,
     RecordedRequest,
@@ -130,6 +131,21 @@ def test_thinking_then_text_and_a_tool_call_with_its_result(server: FakeAnthropi
     }
     call = {"role": "assistant", "content": [{**block, "input": command}]}
     assert texts(turn(server, user("TOOL echo hi"), call, result)) == "Tool said: hi"
+
+
+def test_a_reply_reports_the_usage_it_is_given(server: FakeAnthropicAPI) -> None:
+    server.enqueue(Reply([Text("big")], usage={"input_tokens": 10, "cache_read_input_tokens": 9}))
+    usage = turn(server, user("Hi"))[0][1]["message"]["usage"]
+    assert (usage["input_tokens"], usage["cache_read_input_tokens"]) == (10, 9)
+    assert usage["cache_creation_input_tokens"] == 0 and usage["output_tokens"] == 1
+
+
+def test_the_compaction_request_gets_a_summary_of_the_earlier_texts(
+    server: FakeAnthropicAPI,
+) -> None:
+    ask = f"Your task is to {COMPACTION_REQUEST}, paying close attention..."
+    events = turn(server, user("one"), {"role": "assistant", "content": "x"}, user(ask))
+    assert "<summary>Summary of: one</summary>" in texts(events)
 
 
 def test_fail_answers_with_the_api_error_shape(server: FakeAnthropicAPI) -> None:

@@ -43,10 +43,12 @@ from claude_chat.engine.config import (
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.stats import SessionStats
+from claude_chat.store.lock import session_lock
 from claude_chat.store.sessions import RecapLine, SessionSummary, project_key
 from claude_chat.terminal.commands import message_text, parse_command, registry
 from claude_chat.terminal.plain_view import PlainTurnView
 from claude_chat.terminal.turn import run_turn
+from claude_chat.terminal.turn_lines import StyledLine
 from tests.fake_api import (
     FakeAnthropicAPI,
     HTTPError,
@@ -480,6 +482,7 @@ class FuzzContext:
         self.shown: list[str] = []
         self.clipboard: str | None = None
         self.exiting = False
+        self.session_lock = session_lock()
 
     async def send_message(self, text: str) -> None:
         self.last_message = text
@@ -488,6 +491,9 @@ class FuzzContext:
 
     def say(self, text: str) -> None:
         self.shown.append(text)
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        self.shown.extend(line.text for line in lines)
 
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.shown.extend(f"{name}  {value}" for name, value in pairs)
@@ -503,9 +509,6 @@ class FuzzContext:
 
     def copy_to_clipboard(self, text: str) -> None:
         self.clipboard = text
-
-    def clear_screen(self) -> None:
-        pass
 
     def request_exit(self) -> None:
         self.exiting = True
@@ -759,7 +762,7 @@ def test_any_option_values_exit_0_to_2_without_a_traceback(
     monkeypatch.chdir(project)
     started: list[ChatConfig] = []
 
-    async def no_chat(config: ChatConfig) -> int:
+    async def no_chat(config: ChatConfig, lock: object) -> int:
         started.append(config)
         return 0
 

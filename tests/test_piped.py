@@ -42,6 +42,8 @@ def test_a_whole_chat() -> None:
         "    b\n"
         "    c\n"
         "claude-sonnet-5-5 · 15 in / 4 out · $0.0010 (session $0.0020) · first token Xs · Ys\n"
+        f"session {fake.SESSION}\n"
+        f"resume with: claude-chat --session {fake.SESSION}\n"
     )
     assert cli.user_texts == ["Hi", "List files"]
 

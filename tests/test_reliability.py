@@ -36,8 +36,10 @@ def term(api: FakeAnthropicAPI, project: Path, isolated: Path) -> Iterator[Termi
 
 
 def cli_pid(term: Terminal) -> int:
+    """The pid this /status shows, not one an earlier /status left on the screen."""
+    shown = len(re.findall(r"pid (\d+)\)\s*$", term.history(), re.M))
     term.enter("/status")
-    screen = term.wait_for(lambda s: re.search(r"pid (\d+)\)\s*$", s, re.M) is not None, 30)
+    screen = term.wait_for(lambda s: len(re.findall(r"pid (\d+)\)\s*$", s, re.M)) > shown, 30)
     return int(re.findall(r"pid (\d+)\)", screen)[-1])
 
 

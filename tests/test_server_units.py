@@ -69,7 +69,7 @@ def test_a_requests_credential_wins_over_the_tenants() -> None:
 
 
 def _pool(tmp_path: Path, **settings: Any) -> Pool:
-    options: dict[str, Any] = {"max_processes": 2, "queue_timeout_s": 0.2, "start_spacing_s": 0}
+    options: dict[str, Any] = {"max_processes": 2, "queue_timeout_s": 0.2}
     options.update(settings)
     return Pool(ServerSettings(data_dir=tmp_path, cwd=tmp_path, **options), Metrics(), FakeCLI)
 

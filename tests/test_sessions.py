@@ -795,7 +795,7 @@ def test_new_starts_a_conversation_without_the_earlier_turns(
     done = ok(chat("hello\n/new\nRECALL\n", project))
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Echo: hello")
-    first = lines[1].removeprefix("new session (the last one: claude-chat --session ")
+    first = lines[1].removeprefix("new conversation (the last one: claude-chat --session ")
     assert first != lines[1] and first.endswith(")")
     assert said(done.stdout), done.stdout
     assert api.message_requests()[-1].user_texts == ["RECALL"]

@@ -221,7 +221,7 @@ def test_sessions_table_resume_with_a_recap_and_delete(
         first.enter("/rename Birds")
         first.wait_for("titled 'Birds'", timeout=30)
         first.enter("/new")
-        first.wait_for("new session", timeout=60)
+        first.wait_for("new conversation", timeout=60)
         first.enter("another topic")
         first.wait_for("Echo: another topic", timeout=30)
         first.enter("/sessions")

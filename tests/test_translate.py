@@ -8,6 +8,8 @@ from pathlib import Path
 from claude_agent_sdk._internal.message_parser import parse_message
 
 from claude_chat.engine.events import (
+    Compacted,
+    Compacting,
     Event,
     SessionStarted,
     TextDelta,
@@ -96,11 +98,52 @@ def test_each_result_becomes_the_plain_facts_of_its_turn_end() -> None:
     hello, _, interrupted, _, _, failed = ends
     session = "5824a483-66ce-4325-93d5-2275b8561da2"
     assert hello == TurnEnd(
-        session, "claude-sonnet-5-5", False, False, Usage(10, 4), hello.process_cost_usd
+        session,
+        "claude-sonnet-5-5",
+        False,
+        False,
+        Usage(10, 4),
+        hello.process_cost_usd,
+        context_tokens=10,
+        context_window=hello.context_window,
     )
+    assert hello.context_window is not None and hello.context_window >= 200_000
     assert hello.process_cost_usd is not None and 0 < hello.process_cost_usd < 0.001
     # Stopped by the user: not an error, whatever the CLI's is_error says.
     assert interrupted.interrupted and not interrupted.is_error and interrupted.error is None
     assert failed.is_error and not failed.interrupted
     assert failed.error == TurnError("api", "API Error: 400 fake 400", 400)
     assert all(end.session_id == session and end.finished for end in ends)
+
+
+def _user_text(text: str) -> object:
+    return parse_message(
+        {"type": "user", "message": {"role": "user", "content": text}, "session_id": "s"}
+    )
+
+
+def test_what_claude_codes_own_commands_print_is_text_of_their_turn_only() -> None:
+    printed = _user_text("<local-command-stdout>Session **color** set</local-command-stdout>")
+    assert Translator(local_command=True).translate(printed) == [
+        TextDelta("Session **color** set\n")
+    ]
+    # Outside a command's turn it is about something else ("Set model to ..."): not shown.
+    assert Translator().translate(printed) == []
+
+
+def test_compaction_is_its_progress_then_one_fact_and_the_context_it_leaves() -> None:
+    translator = Translator(local_command=True)
+    compacting = {"type": "system", "subtype": "status", "status": "compacting", "session_id": "s"}
+    assert translator.translate(parse_message(compacting)) == [Compacting()]
+    boundary = {
+        "type": "system",
+        "subtype": "compact_boundary",
+        "session_id": "s",
+        "compact_metadata": {"trigger": "manual", "pre_tokens": 12654, "post_tokens": 3076},
+    }
+    assert translator.translate(parse_message(boundary)) == [Compacted("manual", 12654, 3076)]
+    # Claude Code's own "Compacted" says less than that line.
+    assert (
+        translator.translate(_user_text("<local-command-stdout>Compacted </local-command-stdout>"))
+        == []
+    )

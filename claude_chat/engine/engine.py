@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,7 @@ from claude_chat.engine.errors import (
     TurnInProgressError,
 )
 from claude_chat.engine.events import (
+    Compacted,
     Event,
     PermissionDecision,
     PermissionDenied,
@@ -39,6 +40,7 @@ from claude_chat.engine.events import (
     TurnError,
     TurnResult,
 )
+from claude_chat.engine.todos import TODO_TOOL, Todo, todos_from
 
 if TYPE_CHECKING:
     from claude_agent_sdk import (
@@ -70,6 +72,20 @@ class ModelChoice:
     alias: str
     resolved: str
     description: str
+
+
+@dataclass(frozen=True)
+class ClaudeCommand:
+    """A slash command Claude Code itself runs: a built-in, a command file, a skill."""
+
+    name: str
+    description: str
+    argument_hint: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass
@@ -105,6 +121,12 @@ class ChatEngine:
         self.cli_version: str | None = None
         self.cli_pid: int | None = None
         self.models: list[ModelChoice] = []
+        # How full the context window is (tokens of the last API call's input side), the size
+        # of the window, and Claude Code's task list: None until a turn of this conversation says.
+        self.context_tokens: int | None = None
+        self.context_window: int | None = None
+        self.todos: tuple[Todo, ...] | None = None
+        self.claude_commands: list[ClaudeCommand] = []
         # How a tool call Claude Code asks about is decided: the front asks the user. With
         # none (piped mode), every such call is denied, with a line saying so.
         self.ask_permission: Callable[[PermissionRequest], Awaitable[PermissionDecision]] | None = (
@@ -116,13 +138,13 @@ class ChatEngine:
         self._reader: asyncio.Task[None] | None = None
         self._turn: _Turn | None = None
         self._drain: asyncio.Task[None] | None = None
+        self._clearing: asyncio.Task[None] | None = None  # Claude Code's /clear, running
         # The SDK's edge, loaded with the SDK in the background; a new translator per turn.
         self._translator_type: type[Translator] | None = None
         self._translator: Translator | None = None
         self._process_cost = 0.0
         self._stderr_tail: deque[str] = deque(maxlen=20)
         self._losses: list[float] = []  # when the process was lost, for giving up on restarts
-        self._spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]] | None = None
 
     # -- what it runs with ------------------------------------------------------------------
 
@@ -216,17 +238,51 @@ class ChatEngine:
 
     # -- sessions --------------------------------------------------------------------------
 
-    def warm_spare(self) -> None:
-        """Start a process for a fresh session in the background, so that a switch to a new
-        session does not wait for Claude Code to start."""
-        if self._spare is None and self.state not in ("closed", "failed"):
-            self._spare = asyncio.get_running_loop().create_task(self._connect(None))
+    async def new_conversation(self) -> None:
+        """Start a new conversation in the same process, as Claude Code's own ``/clear`` does:
+        Claude Code reports a new session and forgets the earlier context; nothing restarts.
+
+        Returns at once: Claude Code clears in the background, and whatever needs it next (a
+        message, a model switch) waits for that first.
+        """
+        if self.busy:
+            raise TurnInProgressError("an answer is still streaming; wait for it or press Ctrl+C")
+        await self._quiet()
+        self.settings.session_id = None
+        self._forget_conversation()
+        if self.state not in ("stopped", "failed"):
+            # (With no process, the next one starts a new session of its own.)
+            self._clearing = asyncio.get_running_loop().create_task(self._clear())
+        self._notify()
+
+    async def _clear(self) -> None:
+        try:
+            async with contextlib.aclosing(self.send("/clear")) as events:
+                async for _ in events:
+                    pass
+            # Claude Code counts the cost of the new conversation from zero.
+            self._process_cost = 0.0
+        except ChatError:
+            # Closed meanwhile, or Claude Code could not start: the next message, if any,
+            # starts a process in a new session and says what is wrong.
+            pass
+        finally:
+            self._clearing = None
+            self._notify()
+
+    async def _quiet(self) -> None:
+        """Wait for the engine's own work on the process (a /clear, the rest of an abandoned
+        turn) to end, unless that is what is calling."""
+        for task in (self._clearing, self._drain):
+            if task is not None and task is not asyncio.current_task():
+                await asyncio.wait([task])
 
     async def switch_session(self, session_id: str | None, cwd: Path | None = None) -> None:
         """Go on in another session (None: a new one): this process is closed and another
         resumes that session, in ``cwd`` when given. The model stays."""
         if self.busy:
             raise TurnInProgressError("an answer is still streaming; wait for it or press Ctrl+C")
+        await self._quiet()
         await self._stop_process()
         if self.state == "closed":
             raise EngineClosedError("the chat engine is closed")
@@ -234,27 +290,24 @@ class ChatEngine:
         if cwd is not None:
             self.settings.cwd = cwd
         self._reported_cwd = None
-        spare, self._spare = self._spare, None
-        if session_id is None and cwd is None and spare is not None:
-            self._set_state("starting")
-            try:
-                client, info = await spare
-            except Exception:
-                self._set_state("stopped")  # start as usual below
-            else:
-                model = self.model
-                self._install(client, info)
-                if model and self.model != model:
-                    await self.set_model(model)
-                mode = self.settings.permission_mode
-                if mode and self.permission_mode != mode:
-                    await self.set_permission_mode(mode)
-                return
-        elif spare is not None:
-            await _discard(spare)
+        self._forget_conversation()
         self._set_state("stopped")
         self.start()
         await self.wait_ready()
+
+    def _forget_conversation(self) -> None:
+        """What the engine knew of the conversation it leaves; the next turns tell again."""
+        self.context_tokens = None
+        self.context_window = None
+        self.todos = None
+
+    @property
+    def context_percent(self) -> int | None:
+        """How full the context window is, in percent, once a turn has said."""
+        if self.context_tokens is None:
+            return None
+        window = self.context_window or known_context_window(self.model)
+        return min(round(100 * self.context_tokens / window), 100)
 
     def _options(self, resume: str | None) -> ClaudeAgentOptions:
         from claude_agent_sdk import ClaudeAgentOptions
@@ -299,6 +352,19 @@ class ChatEngine:
             for entry in info.get("models") or []
             if isinstance(entry, dict)
         ]
+        self.claude_commands = [
+            ClaudeCommand(
+                name=str(entry["name"]),
+                description=str(entry.get("description") or ""),
+                argument_hint=str(entry.get("argumentHint") or ""),
+                aliases=tuple(str(a) for a in entry.get("aliases") or () if a),
+            )
+            for entry in info.get("commands") or []
+            # Names with a leading underscore are Claude Code's internal ones.
+            if isinstance(entry, dict)
+            and entry.get("name")
+            and not str(entry["name"]).startswith("_")
+        ]
         if self.settings.model is None:
             default = next((m for m in self.models if m.alias == "default"), None)
             self.settings.model = default.resolved if default else None
@@ -308,10 +374,11 @@ class ChatEngine:
     async def close(self) -> None:
         """Close the CLI in bounded steps (the SDK's: EOF, wait, terminate, kill)."""
         self._set_state("closed")
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            await _discard(spare)
+        clearing = self._clearing
         await self._stop_process()
+        if clearing is not None:  # its process is gone: nothing more comes to it
+            clearing.cancel()
+            await _settle(clearing)
 
     async def _stop_process(self) -> None:
         if self._start_task is not None and not self._start_task.done():
@@ -331,7 +398,8 @@ class ChatEngine:
 
     @property
     def busy(self) -> bool:
-        return self._turn is not None
+        """Whether a turn the user sent is running (the engine's own /clear is not one)."""
+        return self._turn is not None and self._clearing is None
 
     async def send(
         self,
@@ -349,8 +417,7 @@ class ChatEngine:
         early must ``aclose()`` the iterator (``contextlib.aclosing``): the rest of the turn is
         then interrupted and swallowed, so none of it leaks.
         """
-        if self._drain is not None:
-            await self._drain
+        await self._quiet()
         if self._turn is not None:
             raise TurnInProgressError(
                 "a turn is already running (iterate it to the end, or aclose() it)"
@@ -364,7 +431,7 @@ class ChatEngine:
             await self.wait_ready()
             client = self._client
             assert client is not None and self._translator_type is not None
-            self._translator = self._translator_type()
+            self._translator = self._translator_type(local_command=text.lstrip().startswith("/"))
             self._set_state("running")
             turn.started = time.monotonic()
             try:
@@ -434,6 +501,10 @@ class ChatEngine:
         if end is not None:
             if end.session_id:
                 self.settings.session_id = end.session_id
+            if end.context_tokens is not None:
+                self.context_tokens = end.context_tokens
+            if end.context_window is not None:
+                self.context_window = end.context_window
             if turn is not None:
                 turn.queue.put_nowait(self._turn_result(turn, end))
             return
@@ -453,6 +524,14 @@ class ChatEngine:
                     turn.answer_parts.append(event.text)
             elif isinstance(event, TurnError) and turn.error is None:
                 turn.error = event
+            elif isinstance(event, Compacted):
+                event = replace(event, elapsed_s=time.monotonic() - turn.sent)
+                if event.post_tokens is not None:
+                    self.context_tokens = event.post_tokens
+            if isinstance(event, ToolCall) and event.name == TODO_TOOL:
+                todos = todos_from(event.input) if event.parent_tool_use_id is None else None
+                if todos is not None:
+                    self.todos = todos
             turn.queue.put_nowait(event)
 
     async def _can_use_tool(
@@ -509,6 +588,7 @@ class ChatEngine:
 
     async def set_permission_mode(self, mode: PermissionMode) -> None:
         """Switch the permission mode of the running process; ChatError if it refuses."""
+        await self._quiet()
         await self.wait_ready()
         assert self._client is not None
         try:
@@ -520,10 +600,6 @@ class ChatEngine:
             raise CommandError(f"Claude Code refused permission mode {mode}: {exc}{hint}") from exc
         self.settings.permission_mode = mode
         self._reported_mode = None  # the process now runs in the chosen mode
-        # A spare started before the change would bring the old mode to the next session.
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            await _discard(spare)
         self._notify()
 
     def _turn_result(self, turn: _Turn, end: TurnEnd) -> TurnResult:
@@ -582,6 +658,7 @@ class ChatEngine:
 
     async def set_model(self, name: str | None) -> str:
         """Switch the model of the running process; return the resolved model name."""
+        await self._quiet()
         await self.wait_ready()
         assert self._client is not None
         await self._client.set_model(name)
@@ -609,18 +686,6 @@ async def _one_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str,
     }
 
 
-async def _discard(spare: asyncio.Task[tuple[ClaudeSDKClient, dict[str, Any]]]) -> None:
-    """Close a process that was started but is not wanted."""
-    if not spare.done():
-        spare.cancel()
-    await _settle(spare)
-    if spare.cancelled() or spare.exception() is not None:
-        return
-    client, _ = spare.result()
-    with contextlib.suppress(Exception):
-        await client.disconnect()
-
-
 async def _settle(task: asyncio.Task[Any]) -> None:
     """Wait for ``task`` to finish, whatever its outcome, without swallowing a cancellation
     of the caller (SIGTERM ends the chat by cancelling it)."""
@@ -634,6 +699,12 @@ def _import_translator() -> type[Translator]:
     from claude_chat.engine.translate import Translator
 
     return Translator
+
+
+def known_context_window(model: str | None) -> int:
+    """The context window of ``model`` when Claude Code has not said it: a million tokens for
+    the long-context variants (``[1m]``), 200k for the others."""
+    return 1_000_000 if model and "[1m]" in model.lower() else 200_000
 
 
 def _str_or_none(value: object) -> str | None:

@@ -127,6 +127,22 @@ class PermissionDecision:
     interrupt: bool = False
 
 
+@dataclass(frozen=True)
+class Compacting(_Event):
+    """Claude Code is summarising the conversation (``/compact``, or on its own)."""
+
+
+@dataclass(frozen=True)
+class Compacted(_Event):
+    """The conversation was replaced by its summary: ``manual`` (``/compact``) or ``auto``."""
+
+    trigger: str
+    pre_tokens: int
+    post_tokens: int | None = None
+    # Seconds since the message was sent, when the boundary arrived.
+    elapsed_s: float = 0.0
+
+
 ErrorKind = Literal["auth", "api", "billing", "rate_limit", "overloaded", "cli", "other"]
 
 
@@ -218,6 +234,10 @@ class TurnEnd:
     # False when Claude Code never finished the turn: then its error is the lost process, and
     # no first-token time is reported for it.
     finished: bool = True
+    # How full the context window is after the turn: the input side of its last API call (or
+    # the size of the summary after a compaction), and the window Claude Code reports.
+    context_tokens: int | None = None
+    context_window: int | None = None
 
 
 Event = (
@@ -229,5 +249,7 @@ Event = (
     | PermissionDenied
     | TurnError
     | Retrying
+    | Compacting
+    | Compacted
     | TurnResult
 )

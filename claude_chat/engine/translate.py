@@ -22,6 +22,8 @@ from claude_agent_sdk import (
 )
 
 from claude_chat.engine.events import (
+    Compacted,
+    Compacting,
     ErrorKind,
     Event,
     Retrying,
@@ -45,6 +47,11 @@ _ERROR_KINDS: dict[str, ErrorKind] = {
     "overloaded": "overloaded",
 }
 
+# What Claude Code's local commands (/context, /compact, ...) print comes back in these tags.
+_LOCAL_OUTPUT = re.compile(
+    r"<local-command-(?:stdout|stderr)>(.*?)</local-command-(?:stdout|stderr)>", re.S
+)
+
 # ResultMessage.terminal_reason values that mean the user stopped the turn.
 _INTERRUPTED = frozenset({"aborted_streaming", "aborted_tools"})
 
@@ -58,9 +65,15 @@ class Translator:
     whose id was never streamed (the CLI's synthetic error answers) is taken whole.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, local_command: bool = False) -> None:
+        # Whether the turn runs one of Claude Code's own commands: then what it prints is the
+        # answer. Otherwise such output belongs to something else (a model switch says "Set
+        # model to ..."), not to this turn.
+        self._local_command = local_command
         self._streamed_message_ids: set[str] = set()
         self.model: str | None = None
+        self._context_tokens: int | None = None
+        self._compacted = False
 
     def translate(self, message: object) -> list[Event]:
         if isinstance(message, StreamEvent):
@@ -88,7 +101,15 @@ class Translator:
             usage=_usage(message),
             process_cost_usd=message.total_cost_usd,
             error=_result_error(message) if message.is_error and not interrupted else None,
+            context_tokens=self._context_tokens,
+            context_window=self._context_window(message),
         )
+
+    def _context_window(self, message: ResultMessage) -> int | None:
+        usage = message.model_usage or {}
+        entry = usage.get(self.model or "") or next(iter(usage.values()), None)
+        window = entry.get("contextWindow") if isinstance(entry, dict) else None
+        return int(window) if isinstance(window, (int, float)) and window > 0 else None
 
     def _stream_event(self, message: StreamEvent) -> list[Event]:
         event = message.event
@@ -122,6 +143,18 @@ class Translator:
                     int(status.group(1)) if status else None,
                 )
             ]
+        if parent is None and message.model != "<synthetic>" and message.usage:
+            # What this API call sent: the conversation as it stands, the context it fills.
+            sent = sum(
+                int(message.usage.get(key) or 0)
+                for key in (
+                    "input_tokens",
+                    "cache_read_input_tokens",
+                    "cache_creation_input_tokens",
+                )
+            )
+            if sent:
+                self._context_tokens = sent
         streamed = message.message_id in self._streamed_message_ids
         events: list[Event] = []
         for block in message.content:
@@ -137,7 +170,13 @@ class Translator:
 
     def _user(self, message: UserMessage) -> list[Event]:
         if isinstance(message.content, str):
-            return []
+            output = _LOCAL_OUTPUT.fullmatch(message.content.strip())
+            # After a compaction, its one line says more than Claude Code's "Compacted".
+            if output is None or not output.group(1).strip():
+                return []
+            if not self._local_command or self._compacted:
+                return []
+            return [TextDelta(output.group(1).strip() + "\n")]
         return [
             ToolResult(
                 block.tool_use_id,
@@ -163,6 +202,21 @@ class Translator:
             ]
         if message.subtype == "api_retry":
             return [Retrying(_retry_text(data))]
+        if message.subtype == "status" and data.get("status") == "compacting":
+            return [Compacting()]
+        if message.subtype == "compact_boundary":
+            metadata = data.get("compact_metadata") or {}
+            post = metadata.get("post_tokens")
+            self._compacted = True
+            if isinstance(post, int):
+                self._context_tokens = post
+            return [
+                Compacted(
+                    trigger=str(metadata.get("trigger") or "auto"),
+                    pre_tokens=int(metadata.get("pre_tokens") or 0),
+                    post_tokens=post if isinstance(post, int) else None,
+                )
+            ]
         return []
 
 

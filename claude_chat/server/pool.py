@@ -88,8 +88,6 @@ class Pool:
         self._live = 0  # processes running or reserved
         self._active: Counter[str] = Counter()  # turns per tenant, running or waiting
         self._waiters: list[asyncio.Future[None]] = []
-        self._last_start: dict[str, float] = {}
-        self._start_lock: dict[str, asyncio.Lock] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self.draining = False
@@ -216,11 +214,6 @@ class Pool:
         waited_from = time.monotonic()
         await self._reserve(waited_from + self.settings.queue_timeout_s)
         self.metrics.queue_wait.observe(time.monotonic() - waited_from)
-        try:
-            await self._space_starts(conversation.tenant.name)
-        except BaseException:
-            self._live -= 1
-            raise
         reason = "resume" if conversation.session_id else "new"
         engine = ChatEngine(
             self._config(conversation, request),
@@ -267,16 +260,6 @@ class Pool:
                     retry_after=max(1.0, self.settings.queue_timeout_s / 6),
                 )
             await self._changed(remaining)
-
-    async def _space_starts(self, tenant: str) -> None:
-        """Start a tenant's processes a little apart: they share one config dir."""
-        lock = self._start_lock.setdefault(tenant, asyncio.Lock())
-        async with lock:
-            wait = self._last_start.get(tenant, 0.0) + self.settings.start_spacing_s
-            delay = wait - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._last_start[tenant] = time.monotonic()
 
     async def _close(
         self, conversation: Conversation, reason: str | None, keep: bool = False

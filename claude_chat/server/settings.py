@@ -44,9 +44,6 @@ class ServerSettings:
     ping_interval_s: float = 15.0
     # A client that takes longer than this to take one event is gone.
     send_timeout_s: float = 30.0
-    # Claude Code processes sharing a config dir are started at least this far apart: many
-    # starting at the same moment are reported to corrupt its .claude.json.
-    start_spacing_s: float = 0.05
 
     def tenant_dir(self, tenant: str) -> Path:
         return self.data_dir / "tenants" / tenant

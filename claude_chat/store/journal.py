@@ -3,10 +3,11 @@ lost, even if claude-chat itself dies mid-answer.
 
 One JSON object per line in ``journal/<date>.jsonl`` of the user data dir (0600): a ``turn``
 record when a message is sent, then its events in order (``text``, ``thinking``, ``tool``,
-``tool_result``, ``denied``, ``error``), then ``end`` with the turn's figures. Lines are
-written as events arrive and the file is fsynced when the turn ends, so a crash loses at most
-the line being written (and, when credentials are set, the last few characters of text, held
-back until it is certain they do not start a secret); a torn last line is skipped when reading.
+``tool_result``, ``denied``, ``error``, ``compacted``), then ``end`` with the turn's figures.
+Lines are written as events arrive and the file is fsynced when the turn ends, so a crash loses
+at most the line being written (and, when credentials are set, the last few characters of text,
+held back until it is certain they do not start a secret); a torn last line is skipped when
+reading.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import IO, Any
 
 from claude_chat.engine.config import private_file
 from claude_chat.engine.events import (
+    Compacted,
     Event,
     PermissionDenied,
     TextDelta,
@@ -151,6 +153,14 @@ def _entry(event: Event) -> dict[str, Any] | None:
         return {"type": "denied", "id": event.tool_use_id, "name": event.name}
     if isinstance(event, TurnError):
         return {"type": "error", "kind": event.kind, "message": event.message}
+    if isinstance(event, Compacted):
+        # Where the conversation was replaced by its summary: what comes after stands on it.
+        return {
+            "type": "compacted",
+            "trigger": event.trigger,
+            "pre_tokens": event.pre_tokens,
+            "post_tokens": event.post_tokens,
+        }
     return None
 
 

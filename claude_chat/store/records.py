@@ -14,15 +14,18 @@ from typing import Any
 
 # Messages Claude Code writes as the user that the user did not type.
 INTERRUPTED = "[Request interrupted by user"
+# How Claude Code's summary of a compacted conversation begins, written as the user.
+COMPACT_SUMMARY = "This session is being continued from a previous conversation"
 NOT_A_PROMPT = re.compile(
     r"^(?:<local-command-stdout>|<command-name>|<command-message>|<session-start-hook>|<tick>|"
-    r"<system-reminder>|" + re.escape(INTERRUPTED) + "|Caveat: )"
+    r"<system-reminder>|" + re.escape(INTERRUPTED) + "|" + re.escape(COMPACT_SUMMARY) + "|Caveat: )"
 )
 # The same records of the user's side, and the others that are not prompts, told apart in a
 # record's raw line without parsing it: what listing counts turns with.
 NOT_PROMPT_MARKS = (
     b'"tool_result"',  # first: tool results are the long lines, and it comes early in them
     b'"isMeta":true',
+    b'"isCompactSummary":true',
     b'"isSidechain":true',
     b'"content":"<command-name>',
     b'"content":"<local-command-stdout>',

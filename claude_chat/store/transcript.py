@@ -26,6 +26,9 @@ from claude_chat.engine.text import tool_call_summary
 from claude_chat.store.records import is_interruption, message_blocks, prompt_text, result_text
 
 FORMAT = "claude-chat-transcript/1"
+COMPACTION_NOTE = (
+    "The conversation was compacted here: Claude Code replaced what came before by a summary."
+)
 # Tool results above this many bytes are cut, with a note of how much.
 RESULT_LIMIT = 20_000
 
@@ -62,6 +65,9 @@ class Turn:
     time_to_first_token_s: float | None = None
     error: str | None = None
     interrupted: bool = False
+    # Claude Code replaced the conversation before this turn by a summary (/compact, or its
+    # own compaction when the context was full).
+    after_compaction: bool = False
 
     @property
     def answer(self) -> str:
@@ -159,6 +165,7 @@ class _TurnBuilder:
         self._scrub = scrub
         self._tools: dict[str, Item] = {}  # tool calls by id, waiting for their result
         self._counted: set[str] = set()  # API messages whose usage is in a turn already
+        self._compacted = False  # a compaction summary came, and no prompt since
 
     def add(self, kind: str, uuid: str, message: object, record: Mapping[str, Any]) -> None:
         self.cwd = self.cwd or record.get("cwd")
@@ -168,7 +175,10 @@ class _TurnBuilder:
         if blocks is None:
             return
         stamp = record.get("timestamp")
-        if kind == "user":
+        if record.get("isCompactSummary"):
+            # Claude Code's summary of what came before, written as the user: not a prompt.
+            self._compacted = True
+        elif kind == "user":
             self._user(blocks, stamp)
         else:
             self._assistant(body, blocks, uuid, stamp, bool(record.get("isApiErrorMessage")))
@@ -176,7 +186,9 @@ class _TurnBuilder:
     def _user(self, blocks: list[Any], stamp: str | None) -> None:
         prompt = prompt_text(blocks)
         if prompt is not None:
-            self.turns.append(Turn(user=prompt, started_at=stamp, ended_at=stamp))
+            turn = Turn(user=prompt, started_at=stamp, ended_at=stamp)
+            turn.after_compaction, self._compacted = self._compacted, False
+            self.turns.append(turn)
         elif is_interruption(blocks):
             if self.turns:
                 self.turns[-1].interrupted = True
@@ -264,7 +276,13 @@ def _records_by_uuid(path: Path) -> dict[str, dict[str, Any]]:
                 if isinstance(record, dict) and isinstance(record.get("uuid"), str):
                     found[record["uuid"]] = {
                         key: record.get(key)
-                        for key in ("timestamp", "cwd", "isApiErrorMessage", "version")
+                        for key in (
+                            "timestamp",
+                            "cwd",
+                            "isApiErrorMessage",
+                            "version",
+                            "isCompactSummary",
+                        )
                     }
     except OSError as exc:
         raise TranscriptError(f"could not read {path}: {exc.strerror}") from exc
@@ -348,7 +366,10 @@ def to_markdown(transcript: Transcript) -> str:
     ]
     out += [f"- **{name}**: `{value}`" for name, value in header if value]
     for number, turn in enumerate(transcript.turns, start=1):
-        out += ["", "---", "", f"## {number}. You", ""]
+        out += ["", "---", ""]
+        if turn.after_compaction:
+            out += [f"*{COMPACTION_NOTE}*", ""]
+        out += [f"## {number}. You", ""]
         out += [_quote(turn.user), "", "### Claude", ""]
         for item in turn.items:
             if item.kind == "text":

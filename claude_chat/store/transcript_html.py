@@ -19,6 +19,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from claude_chat.store.transcript import (
+    COMPACTION_NOTE,
     Item,
     Transcript,
     Turn,
@@ -91,6 +92,8 @@ def to_html(transcript: Transcript) -> str:
 
 def _turn(number: int, turn: Turn) -> str:
     parts = [f'<article class="turn" id="turn-{number}">']
+    if turn.after_compaction:
+        parts.append(f'<p class="note">{_e(COMPACTION_NOTE)}</p>')
     parts.append(f'<div class="role">You</div><div class="you">{_e(turn.user)}</div>')
     parts.append('<div class="role">Claude</div><div class="answer">')
     for item in turn.items:

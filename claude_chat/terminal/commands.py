@@ -8,6 +8,7 @@ large, so handlers read and write them in a worker thread (``asyncio.to_thread``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import os
 import re
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Protocol
 
 from claude_chat.engine.config import PERMISSION_MODES, THINKING_DISPLAYS, ThinkingDisplay, data_dir
-from claude_chat.engine.engine import ChatEngine
-from claude_chat.engine.errors import CommandError
+from claude_chat.engine.engine import ChatEngine, ClaudeCommand
+from claude_chat.engine.errors import ChatError, CommandError
 from claude_chat.engine.secrets import secrets_from
 from claude_chat.engine.stats import SessionStats
 from claude_chat.store import export, sessions, transcript
+from claude_chat.store.lock import SessionLock, SessionLockedError
 from claude_chat.store.sessions import RecapLine, SessionSummary
+from claude_chat.terminal.turn_lines import StyledLine, checklist
 
 TABLE_ROWS = 30
 _COMMAND = re.compile(r"/([A-Za-z][\w-]*)(?:\s+(.*))?", re.DOTALL)
@@ -39,6 +42,8 @@ class CommandContext(Protocol):
     listed_sessions: list[SessionSummary]
     # The last message the user sent (or tried to), for /retry.
     last_message: str | None
+    # The lock of the session the chat is in: two processes must not write one session.
+    session_lock: SessionLock
 
     async def send_message(self, text: str) -> None:
         """Send ``text`` as a message, shown as any other turn."""
@@ -51,6 +56,9 @@ class CommandContext(Protocol):
 
     def show_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None: ...
 
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        """Show lines with their styles (plain text where there are none)."""
+
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         """Show the end of a conversation the chat is going on with."""
 
@@ -59,8 +67,6 @@ class CommandContext(Protocol):
 
     def copy_to_clipboard(self, text: str) -> None:
         """Put ``text`` on the clipboard of the user's terminal; CommandError if there is none."""
-
-    def clear_screen(self) -> None: ...
 
     def request_exit(self) -> None: ...
 
@@ -116,11 +122,13 @@ class CommandRegistry:
     def lookup(self, name: str) -> Command | None:
         return self._by_name.get(name.lower())
 
-    def suggest(self, name: str) -> str | None:
-        close = difflib.get_close_matches(name.lower(), self._by_name, n=1, cutoff=0.5)
+    def suggest(self, name: str, others: Sequence[str] = ()) -> str | None:
+        """The nearest name among ours and ``others`` (Claude Code's), if one is near."""
+        names = [*self._by_name, *others]
+        close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.5)
         if close:
             return close[0]
-        prefixed = [n for n in self._by_name if n.startswith(name.lower()[:2])]
+        prefixed = [n for n in names if n.startswith(name.lower()[:2])]
         return prefixed[0] if len(prefixed) == 1 else None
 
     async def run(self, ctx: CommandContext, line: str) -> None:
@@ -131,13 +139,46 @@ class CommandRegistry:
         name, args = parsed
         command = self.lookup(name)
         if command is None:
-            hint = self.suggest(name)
+            theirs = await claude_code_commands(ctx.engine)
+            if any(name in (n.lower() for n in c.names) for c in theirs):
+                # Claude Code expands and runs its own commands, as typed.
+                await ctx.send_message(line.strip())
+                return
+            hint = self.suggest(name, [n for c in theirs for n in c.names])
             raise CommandError(
                 f"unknown command /{name}"
                 + (f"; did you mean /{hint}?" if hint else "")
                 + " (/help lists commands)"
             )
         await command.handler(ctx, args)
+
+
+async def claude_code_commands(engine: ChatEngine) -> list[ClaudeCommand]:
+    """Claude Code's commands that claude-chat does not run itself, once Claude Code has said
+    which it has (it is waited for while it starts; none if it cannot start)."""
+    if engine.state in ("starting", "stopped"):
+        with contextlib.suppress(ChatError):
+            await engine.wait_ready()
+    return not_ours(engine.claude_commands)
+
+
+def not_ours(commands: Sequence[ClaudeCommand]) -> list[ClaudeCommand]:
+    """Those of Claude Code's commands that claude-chat does not run itself; a command of both
+    is ours under all of its names."""
+    return [c for c in commands if all(registry.lookup(n) is None for n in c.names)]
+
+
+def command_summary(description: str, width: int = 80) -> str:
+    """The first sentence of a Claude Code command's description, at most ``width`` long."""
+    line = " ".join(description.split())
+    end = line.find(". ")
+    line = line[: end + 1] if end >= 0 else line
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+def _listed_summary(command: ClaudeCommand) -> str:
+    also = ", ".join(f"/{a}" for a in command.aliases)
+    return command_summary(command.description) + (f" (also {also})" if also else "")
 
 
 def parse_command(line: str) -> tuple[str, str] | None:
@@ -161,15 +202,28 @@ registry = CommandRegistry()
 
 @registry.command("help", "?", args="[COMMAND]")
 async def _help(ctx: CommandContext, args: str) -> None:
-    """Show the commands, or the full help of one."""
+    """Show the commands, Claude Code's own too, or the full help of one."""
+    theirs = await claude_code_commands(ctx.engine)
     if args:
-        command = registry.lookup(args.lstrip("/"))
-        if command is None:
-            raise CommandError(f"no command /{args.lstrip('/')} (/help lists commands)")
-        names = ", ".join(f"/{a}" for a in command.aliases)
-        ctx.say(command.usage + (f"  (also {names})" if names else "") + "\n" + command.help)
+        name = args.lstrip("/").lower()
+        command = registry.lookup(name)
+        if command is not None:
+            names = ", ".join(f"/{a}" for a in command.aliases)
+            ctx.say(command.usage + (f"  (also {names})" if names else "") + "\n" + command.help)
+            return
+        claude = next((c for c in theirs if name in (n.lower() for n in c.names)), None)
+        if claude is None:
+            raise CommandError(f"no command /{name} (/help lists commands)")
+        usage = f"/{claude.name}" + (f" {claude.argument_hint}" if claude.argument_hint else "")
+        names = ", ".join(f"/{a}" for a in claude.aliases)
+        also = f", also {names}" if names else ""
+        ctx.say(f"{usage}  (Claude Code's own{also})\n{claude.description}")
         return
     ctx.show_pairs([(c.usage, c.summary) for c in registry.commands])
+    if theirs:
+        ctx.say("")
+        ctx.say("Claude Code's commands (Claude Code runs them as typed):")
+        ctx.show_pairs([(f"/{c.name}", _listed_summary(c)) for c in theirs])
     if ctx.key_help:
         ctx.say("")
         ctx.show_pairs(ctx.key_help)
@@ -180,12 +234,6 @@ async def _help(ctx: CommandContext, args: str) -> None:
 async def _exit(ctx: CommandContext, args: str) -> None:
     """Leave the chat (the Claude Code process is closed)."""
     ctx.request_exit()
-
-
-@registry.command("clear")
-async def _clear(ctx: CommandContext, args: str) -> None:
-    """Clear the screen (the conversation goes on)."""
-    ctx.clear_screen()
 
 
 @registry.command("model", args="[NAME]")
@@ -326,15 +374,38 @@ async def _resume(ctx: CommandContext, args: str) -> None:
     await _go_to(ctx, target)
 
 
-@registry.command("new")
-async def _new(ctx: CommandContext, args: str) -> None:
-    """Start a new conversation (the current one stays stored: /sessions, /resume)."""
-    _refuse_while_busy(ctx, "starting a new session")
+@registry.command("clear", "new")
+async def _clear(ctx: CommandContext, args: str) -> None:
+    """Start a new conversation, as Claude Code's /clear does; the current one stays stored
+    (/sessions, /resume). Ctrl+L clears the screen instead."""
+    _refuse_while_busy(ctx, "starting a new conversation")
     previous = ctx.engine.session_id
-    await _switch(ctx, None)
+    await ctx.engine.new_conversation()
+    ctx.stats = SessionStats()
     ctx.say(
-        "new session" + (f" (the last one: claude-chat --session {previous})" if previous else "")
+        "new conversation"
+        + (f" (the last one: claude-chat --session {previous})" if previous else "")
     )
+
+
+@registry.command("compact", args="[INSTRUCTIONS]")
+async def _compact(ctx: CommandContext, args: str) -> None:
+    """Free context: Claude Code replaces the conversation so far by a summary of it, and the
+    chat goes on from there. INSTRUCTIONS say what the summary must keep.
+
+    Shows how long it took and how many tokens the context held before and after.
+    """
+    _current(ctx, "compacted")
+    _refuse_while_busy(ctx, "compacting")
+    await ctx.send_message(f"/compact {args}".rstrip())
+
+
+@registry.command("todos")
+async def _todos(ctx: CommandContext, args: str) -> None:
+    """Show Claude Code's task list as it last set it in this conversation."""
+    if ctx.engine.todos is None:
+        raise CommandError("Claude Code has not made a task list in this conversation")
+    ctx.show_lines(checklist(ctx.engine.todos))
 
 
 @registry.command("rename", args="TITLE")
@@ -356,6 +427,7 @@ async def _fork(ctx: CommandContext, args: str) -> None:
     session_id = _current(ctx, "forked")
     _refuse_while_busy(ctx, "forking")
     fork_id = await asyncio.to_thread(sessions.fork, session_id)
+    ctx.session_lock.hold(fork_id)
     await _switch(ctx, fork_id)
     ctx.say(f"forked {session_id} → {fork_id}; you are in the fork now")
     ctx.say(f"the original: claude-chat --session {session_id}")
@@ -370,6 +442,11 @@ async def _delete(ctx: CommandContext, args: str) -> None:
     current = target.session_id == ctx.engine.session_id
     if current:
         _refuse_while_busy(ctx, "deleting this session")
+    holder = ctx.session_lock.holder(target.session_id)
+    if holder is not None:
+        raise CommandError(
+            f"session {target.session_id[:8]} is open in claude-chat process {holder}: not deleted"
+        )
     question = f"delete session {target.session_id[:8]} {target.title[:60]!r}"
     question += f" ({target.turns} turns{', the current one' if current else ''})? [y/N] "
     if not await ctx.confirm(question):
@@ -527,13 +604,23 @@ def relative_time(seconds: float) -> str:
 
 async def _go_to(ctx: CommandContext, target: SessionSummary) -> None:
     cwd = sessions.session_dir(target, _chat_cwd(ctx))
-    if await asyncio.to_thread(sessions.end_torn_record, target.path):
-        ctx.say(sessions.TORN_WARNING)
-    await _switch(ctx, target.session_id, cwd)
-    ctx.say(f"resumed session {target.session_id} {target.title[:60]!r}")
+    session_id = target.session_id
+    try:
+        ctx.session_lock.hold(session_id)
+    except SessionLockedError as exc:
+        if not await ctx.confirm(f"{exc}; go on in a copy of it instead? [y/N] "):
+            raise CommandError(f"{exc}: not resumed (/fork there, or --fork, copies it)") from None
+        session_id = await asyncio.to_thread(sessions.fork, target.session_id)
+        ctx.session_lock.hold(session_id)
+        ctx.say(f"forked {target.session_id} → {session_id}")
+    else:
+        if await asyncio.to_thread(sessions.end_torn_record, target.path):
+            ctx.say(sessions.TORN_WARNING)
+    await _switch(ctx, session_id, cwd)
+    ctx.say(f"resumed session {session_id} {target.title[:60]!r}")
     if cwd is not None:
         ctx.say(f"that session is in {target.cwd}: Claude Code works there now")
-    ctx.show_recap(await asyncio.to_thread(sessions.recap, target.session_id))
+    ctx.show_recap(await asyncio.to_thread(sessions.recap, session_id))
 
 
 async def _switch(ctx: CommandContext, session_id: str | None, cwd: Path | None = None) -> None:

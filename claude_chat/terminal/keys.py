@@ -37,6 +37,7 @@ def prompt_key_bindings(on_idle_interrupt: Callable[[], None]) -> KeyBindings:
     KEY_HELP.extend(
         [
             ("Ctrl+C while answering", "Interrupt the answer; the session goes on."),
+            ("Ctrl+L", "Clear the screen; the conversation goes on (/clear starts a new one)."),
             ("Ctrl+R", "Search the history."),
             ("Tab", "Complete a slash command."),
             ("Ctrl+D", "Quit."),

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from claude_chat.engine.config import ThinkingDisplay
 from claude_chat.engine.events import (
+    Compacting,
     Event,
     Retrying,
     TextDelta,
@@ -32,7 +33,7 @@ from claude_chat.engine.stats import SessionStats
 from claude_chat.terminal import render
 from claude_chat.terminal.live_region import LiveRegion
 from claude_chat.terminal.markdown_stream import MarkdownStream
-from claude_chat.terminal.turn_lines import LIVE, TurnLines
+from claude_chat.terminal.turn_lines import LIVE, StyledLine, TurnLines, task_list
 
 FPS = 20
 # With nothing arriving, frames only move the spinner and elapsed time.
@@ -67,6 +68,9 @@ class LiveTurnView:
         self._printed_blocks = 0
         self._after_rule = False
         self._finished: Lines = []
+        # Claude Code's task list, kept at the bottom and redrawn in place as it changes;
+        # printed for good when the turn ends.
+        self._checklist: list[StyledLine] = []
         self._body: tuple[tuple[str, bool, int, int], Lines] | None = None
         self._status = "waiting for Claude"
         self._started = time.monotonic()
@@ -98,6 +102,9 @@ class LiveTurnView:
             self._pending.cancel()
             self._pending = None
         self._flush_all()
+        for line in self._checklist:
+            self._print(render.styled_text(line))
+        self._checklist = []
         self.region.update(self._finished, [], self.console.width)
         self._finished = []
         self.region.close()
@@ -155,6 +162,12 @@ class LiveTurnView:
                 self._thinking.append(event.text)
                 self._thinking_words += len(event.text.split())
                 self._status = "thinking"
+        elif isinstance(event, Compacting):
+            self._status = "compacting the conversation"
+        elif task_list(event) is not None:
+            self._flush_all()
+            self._checklist = self._lines.of(event, self.console.width)
+            self._status = "updating the task list"
         else:
             if isinstance(event, (ToolCall, TurnError)):
                 self._flush_all()
@@ -189,8 +202,13 @@ class LiveTurnView:
         if self.thinking_display == "collapsed" and self._thinking:
             status = render.collapsed_thinking(self._thinking_words, done=False) + "\n" + status
         status_lines = self.console.render_lines(status, options, pad=False)
-        rows = max(height - _HEADROOM - len(status_lines), 3)
-        frame = self._open_body(options, rows) + status_lines
+        checklist: Lines = []
+        for line in self._checklist:
+            checklist.extend(
+                self.console.render_lines(render.styled_text(line), options, pad=False)
+            )
+        rows = max(height - _HEADROOM - len(status_lines) - len(checklist), 3)
+        frame = self._open_body(options, rows) + checklist + status_lines
         self.region.update(self._finished, frame, width)
         self._finished = []
         self.largest_region = max(self.largest_region, len(frame))

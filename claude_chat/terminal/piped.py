@@ -15,10 +15,13 @@ from claude_chat.engine.config import ChatConfig
 from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import ChatError, CommandError
 from claude_chat.engine.stats import SessionStats
+from claude_chat.store import lock
+from claude_chat.store.lock import SessionLock
 from claude_chat.store.sessions import RecapLine, SessionSummary
 from claude_chat.terminal.commands import message_text, parse_command, registry
 from claude_chat.terminal.plain_view import PlainTurnView
-from claude_chat.terminal.turn import log_internal_error, open_journal, run_turn
+from claude_chat.terminal.turn import follow_session, log_internal_error, open_journal, run_turn
+from claude_chat.terminal.turn_lines import StyledLine
 
 
 def clean_line(raw: bytes) -> str:
@@ -38,8 +41,10 @@ class PipedChat:
         out: TextIO | None = None,
         err: TextIO | None = None,
         engine: ChatEngine | None = None,
+        session_lock: SessionLock | None = None,
     ) -> None:
         self.engine = engine or ChatEngine(config)
+        self.session_lock = session_lock or lock.session_lock()
         self.stats = SessionStats()
         self.thinking = config.thinking
         self.source = source or sys.stdin.buffer
@@ -64,9 +69,18 @@ class PipedChat:
                 line = clean_line(raw)
                 if line.strip():
                     await self._handle(line)
+                    follow_session(self.session_lock, self.engine)
         finally:
             self.journal.close()
             await self.engine.close()
+            self.session_lock.release()
+        if self.engine.session_id:
+            # A script needs the id to go on later; stdout stays the answers.
+            session_id = self.engine.session_id
+            self.err.write(
+                f"session {session_id}\nresume with: claude-chat --session {session_id}\n"
+            )
+            self.err.flush()
         return 1 if self._failed else 0
 
     async def _handle(self, line: str) -> None:
@@ -101,6 +115,9 @@ class PipedChat:
         # Tab-separated: easy to read and to cut.
         self.say("\n".join("\t".join(row) for row in [list(headers), *rows]))
 
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        self.say("\n".join(line.text for line in lines))
+
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         # The recap is for a person looking at a screen; piped output stays the answers.
         pass
@@ -115,9 +132,6 @@ class PipedChat:
     def show_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         width = max((len(name) for name, _ in pairs), default=0)
         self.say("\n".join(f"{name.ljust(width)}  {value}" for name, value in pairs))
-
-    def clear_screen(self) -> None:
-        pass
 
     def request_exit(self) -> None:
         self._exiting = True

@@ -30,10 +30,19 @@ from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import PermissionDecision, PermissionRequest
 from claude_chat.engine.stats import SessionStats
+from claude_chat.store import lock
+from claude_chat.store.lock import SessionLock
 from claude_chat.store.sessions import RecapLine, SessionSummary
-from claude_chat.terminal.commands import registry
+from claude_chat.terminal.commands import command_summary, not_ours, registry
 from claude_chat.terminal.keys import KEY_HELP, prompt_key_bindings
-from claude_chat.terminal.turn import TurnView, log_internal_error, open_journal, run_turn
+from claude_chat.terminal.turn import (
+    TurnView,
+    follow_session,
+    log_internal_error,
+    open_journal,
+    run_turn,
+)
+from claude_chat.terminal.turn_lines import StyledLine
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,11 +58,18 @@ class SlashCompleter(Completer):
         text = document.text_before_cursor
         if not text.startswith("/") or "\n" in text:
             return
+        theirs = not_ours(self.engine.claude_commands)
         if " " not in text:
+            typed = text[1:].lower()
             for command in registry.commands:
                 for name in (command.name, *command.aliases):
-                    if name.startswith(text[1:].lower()) and name != "?":
+                    if name.startswith(typed) and name != "?":
                         yield Completion("/" + name, -len(text), display_meta=command.summary)
+            for claude in theirs:
+                for name in claude.names:
+                    if name.lower().startswith(typed):
+                        summary = command_summary(claude.description, 60)
+                        yield Completion("/" + name, -len(text), display_meta=summary)
             return
         name, _, arg = text[1:].partition(" ")
         choices: Sequence[str] = ()
@@ -62,14 +78,14 @@ class SlashCompleter(Completer):
         elif name == "thinking":
             choices = THINKING_DISPLAYS
         elif name == "help":
-            choices = [c.name for c in registry.commands]
+            choices = [c.name for c in registry.commands] + [c.name for c in theirs]
         for choice in choices:
             if choice.startswith(arg) and " " not in arg:
                 yield Completion(choice, -len(arg))
 
 
-# How long the chat must be idle after an answer before a spare process is started for /new.
-_SPARE_AFTER_IDLE_S = 3.0
+# From here on the toolbar's context figure is highlighted and suggests /compact.
+_CONTEXT_WARNING_PERCENT = 80
 _PERMISSION_PROMPT = FormattedText(
     [("bold", "Allow? "), ("", "y once · a always (this session) · n deny [reason] › ")]
 )
@@ -96,11 +112,17 @@ def parse_permission_answer(answer: str) -> PermissionDecision | None:
 class Repl:
     """The interactive front; also the ``CommandContext`` its commands talk to."""
 
-    def __init__(self, config: ChatConfig, make_console: Callable[[], Console]) -> None:
+    def __init__(
+        self,
+        config: ChatConfig,
+        make_console: Callable[[], Console],
+        session_lock: SessionLock | None = None,
+    ) -> None:
         # rich is imported on first use, not before the first prompt.
         self._make_console = make_console
         self._console: Console | None = None
         self.engine = ChatEngine(config, on_change=self._invalidate)
+        self.session_lock = session_lock or lock.session_lock()
         self.stats = SessionStats()
         self.thinking = config.thinking
         self.key_help: Sequence[tuple[str, str]] = KEY_HELP
@@ -163,9 +185,11 @@ class Repl:
                     self._hint = ""
                     if line.strip():
                         await self._handle(line)
+                        follow_session(self.session_lock, self.engine)
             finally:
                 self.journal.close()
                 await self.engine.close()
+                self.session_lock.release()
         if self.engine.session_id:
             self._print_line(
                 f"Resume this conversation with: claude-chat --session {self.engine.session_id}",
@@ -218,9 +242,6 @@ class Repl:
             self._active_view = None
         for task in interrupting:
             await task
-        # Someone who chats may well start another conversation: have its process ready,
-        # but only once the chat is idle, so that it does not slow the next answer.
-        asyncio.get_running_loop().call_later(_SPARE_AFTER_IDLE_S, self._warm_spare_if_idle)
 
     async def _ask_permission(self, request: PermissionRequest) -> PermissionDecision:
         """Claude Code asks whether a tool call may run: show it and ask, with the answer
@@ -254,10 +275,6 @@ class Repl:
             store_typeahead(self.prompt_session.input, typed_ahead)
             if view is not None:
                 view.resume()
-
-    def _warm_spare_if_idle(self) -> None:
-        if not self.engine.busy and self._active_view is None:
-            self.engine.warm_spare()
 
     async def _recap_at_start(self, session_id: str) -> None:
         from claude_chat.store.sessions import recap
@@ -323,14 +340,26 @@ class Repl:
         state = {
             "starting": "starting Claude Code…",
             "ready": "ready",
-            "running": "answering…",
+            # Running and not busy: Claude Code is clearing for a new conversation.
+            "running": "answering…" if engine.busy else "starting a new conversation…",
             "stopped": "Claude Code stopped (restarts with your next message)",
             "failed": "Claude Code failed to start (see /status)",
             "closed": "closed",
         }[engine.state]
         session = engine.session_id[:8] if engine.session_id else "new session"
-        parts = [engine.model or "default model", session, engine.permission_mode, state]
-        return FormattedText([("", " " + " · ".join(parts) + " ")])
+        head = " " + " · ".join([engine.model or "default model", session, engine.permission_mode])
+        percent = engine.context_percent
+        if percent is None:
+            context = []
+        elif percent >= _CONTEXT_WARNING_PERCENT:
+            # Nearly full: Claude Code will compact on its own soon, at a moment of its choice.
+            context = [
+                ("", " · "),
+                ("bg:ansiyellow fg:ansiblack bold", f" context {percent}% · /compact "),
+            ]
+        else:
+            context = [("", f" · context {percent}%")]
+        return FormattedText([("", head), *context, ("", f" · {state} ")])
 
     def _idle_ctrl_c(self) -> None:
         self._hint = "Ctrl+C interrupts an answer. To quit: Ctrl+D or /exit"
@@ -355,6 +384,12 @@ class Repl:
         from claude_chat.terminal.render import table
 
         self.console.print(table(headers, rows))
+
+    def show_lines(self, lines: Sequence[StyledLine]) -> None:
+        from claude_chat.terminal.render import styled_text
+
+        for line in lines:
+            self.console.print(styled_text(line))
 
     def show_recap(self, lines: Sequence[RecapLine]) -> None:
         from claude_chat.terminal.describe import recap_line
@@ -393,9 +428,6 @@ class Repl:
         for name, value in pairs:
             table.add_row(Text(name), Text(value))
         self.console.print(table)
-
-    def clear_screen(self) -> None:
-        self.console.clear()
 
     def request_exit(self) -> None:
         self._exiting = True

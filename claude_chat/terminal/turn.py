@@ -9,6 +9,7 @@ from claude_chat.engine.engine import ChatEngine
 from claude_chat.engine.events import Event, TurnResult
 from claude_chat.engine.stats import SessionStats
 from claude_chat.store.journal import Journal
+from claude_chat.store.lock import SessionLock
 
 
 class TurnView(Protocol):
@@ -59,6 +60,19 @@ async def run_turn(
         view.close()
         raise
     raise AssertionError("a turn always ends with a TurnResult")
+
+
+def follow_session(lock: SessionLock, engine: ChatEngine) -> None:
+    """Hold the lock of the session the chat is in now: a first answer, ``/clear`` or a crash
+    of Claude Code may have changed it."""
+    from claude_chat.store.lock import SessionLockedError
+
+    try:
+        lock.hold(engine.session_id)
+    except SessionLockedError as exc:
+        # Someone resumed this chat's new session before its first answer was done: theirs
+        # is the lock, and this chat goes on as before.
+        log_internal_error(exc)
 
 
 def open_journal(config: ChatConfig) -> Journal:

@@ -9,9 +9,11 @@ that memory for one turn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from claude_chat.engine.events import (
+    Compacted,
     Event,
     PermissionDenied,
     Retrying,
@@ -22,7 +24,8 @@ from claude_chat.engine.events import (
 )
 from claude_chat.engine.stats import SessionStats
 from claude_chat.engine.text import tool_call_summary
-from claude_chat.terminal.describe import error_line, footer_text, tool_result_lines
+from claude_chat.engine.todos import TODO_TOOL, Todo, todos_from
+from claude_chat.terminal.describe import error_line, footer_text, tokens, tool_result_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +84,23 @@ class TurnLines:
         self.wording = wording
         self._denied: set[str] = set()  # tool calls whose refusal was already said
         self._calls: dict[str, ToolCall] = {}  # calls waiting for their result
+        self._task_lists: set[str] = set()  # TodoWrite calls shown as their checklist
 
     def of(self, event: Event, width: int) -> list[StyledLine]:
         """The lines ``event`` adds at ``width`` columns; none for answer and thinking deltas."""
         wording = self.wording
+        todos = task_list(event)
+        if todos is not None:
+            self._task_lists.add(todos[0])
+            return todos[1]
+        if (
+            isinstance(event, ToolResult)
+            and event.tool_use_id in self._task_lists
+            and not event.is_error
+        ):
+            return []  # the checklist said it all: "Todos have been modified successfully"
+        if isinstance(event, Compacted):
+            return [compaction_line(event)]
         if isinstance(event, ToolCall):
             self._calls[event.tool_use_id] = event
             summary_width = max(width - wording.call_margin, wording.min_width)
@@ -123,6 +139,45 @@ class TurnLines:
             lines.append(_single(self.wording.incomplete, "yellow"))
         lines.append(_single(footer_text(result, stats), "dim"))
         return lines
+
+
+def task_list(event: Event) -> tuple[str, list[StyledLine]] | None:
+    """A TodoWrite call of the main conversation as its checklist (with the call's id)."""
+    if not isinstance(event, ToolCall) or event.name != TODO_TOOL or event.parent_tool_use_id:
+        return None
+    todos = todos_from(event.input)
+    return (event.tool_use_id, checklist(todos)) if todos is not None else None
+
+
+_MARKS = {
+    "completed": ("✔", "dim green", "dim strike"),
+    "in_progress": ("▶", "bold yellow", "bold yellow"),
+    "pending": ("☐", "", ""),
+}
+
+
+def checklist(todos: Sequence[Todo]) -> list[StyledLine]:
+    """Claude Code's task list: a heading with how many are done, then one line per item,
+    done, in progress (highlighted, worded as it is being done) or pending."""
+    done = sum(todo.status == "completed" for todo in todos)
+    lines = [_single(f"⏺ Tasks ({done}/{len(todos)} done)", "bold")]
+    if not todos:
+        lines.append(_single("  (the list is empty)", "dim"))
+    for todo in todos:
+        mark, mark_style, style = _MARKS[todo.status]
+        words = todo.active_form if todo.status == "in_progress" and todo.active_form else None
+        lines.append(StyledLine(((f"  {mark} ", mark_style), (words or todo.content, style))))
+    return lines
+
+
+def compaction_line(event: Compacted) -> StyledLine:
+    """One line for a compaction: what the context went from and to."""
+    change = tokens(event.pre_tokens)
+    if event.post_tokens is not None:
+        change += f" → {tokens(event.post_tokens)}"
+    if event.trigger == "manual":
+        return _single(f"compacted in {event.elapsed_s:.1f}s: context {change} tokens", "")
+    return _single(f"Claude Code compacted the conversation: {change} tokens", "dim")
 
 
 def _single(text: str, style: str) -> StyledLine:
