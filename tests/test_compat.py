@@ -109,6 +109,7 @@ def test_openai_three_turns_resent_whole_go_on_in_one_process_and_one_session(
     history: list[Any] = []
     sessions = set()
     starts = []
+    listed = session_count(served)
     for n in (1, 2, 3):
         history.append({"role": "user", "content": f"question {n} {word}"})
         raw = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
@@ -121,7 +122,7 @@ def test_openai_three_turns_resent_whole_go_on_in_one_process_and_one_session(
         assert completion.model == "claude-opus-5-5"
         assert completion.usage is not None and completion.usage.completion_tokens > 0
         history.append({"role": "assistant", "content": answer})
-    assert len(sessions) == 1
+    assert len(sessions) == 1 and session_count(served) == listed + 1
     assert starts[0] == starts[1] == starts[2]  # turns 2 and 3 started no process
     third = request_for(shared_api, f"question 3 {word}")
     assert turns_of(third) == [
