@@ -5,6 +5,7 @@ events (``message_start``, ``content_block_start/delta/stop``, ``message_delta``
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Literal
@@ -94,13 +95,14 @@ async def messages(request: Request, body: MessagesRequest, tenant: ClientTenant
     error: WireEvent | None = None
     blocks = _Blocks()
     try:
-        async for event in turn.events():
-            if (found := _delta(event)) is not None:
-                blocks.add(*found)
-            elif event["type"] == "error":
-                error = error or event
-            elif event["type"] == "result":
-                result = event
+        async with contextlib.aclosing(turn.events()) as events:
+            async for event in events:
+                if (found := _delta(event)) is not None:
+                    blocks.add(*found)
+                elif event["type"] == "error":
+                    error = error or event
+                elif event["type"] == "result":
+                    result = event
     finally:
         turn.release()
     if result.get("is_error", True):
@@ -182,29 +184,33 @@ def _delta(event: WireEvent) -> tuple[str, str] | None:
 async def _events(turn: ApiTurn, message_id: str, model: str) -> AsyncGenerator[WireEvent, None]:
     error: WireEvent | None = None
     blocks = _Blocks()
-    async for event in turn.events():
-        kind = event["type"]
-        if kind == "session":
-            start = _message(message_id, event["model"] or model, _usage({}))
-            yield {"type": "message_start", "message": start}
-        elif (found := _delta(event)) is not None:
-            for out in blocks.add(*found):
-                yield out
-        elif kind == "error":
-            error = error or event
-        elif kind == "result":
-            if event["is_error"]:
-                failed = failure(error)
-                yield {"type": "error", "error": {"type": failed.type, "message": failed.message}}
-                return
-            for out in blocks.finish():
-                yield out
-            yield {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": _usage(event),
-            }
-            yield {"type": "message_stop"}
+    async with contextlib.aclosing(turn.events()) as events:
+        async for event in events:
+            kind = event["type"]
+            if kind == "session":
+                start = _message(message_id, event["model"] or model, _usage({}))
+                yield {"type": "message_start", "message": start}
+            elif (found := _delta(event)) is not None:
+                for out in blocks.add(*found):
+                    yield out
+            elif kind == "error":
+                error = error or event
+            elif kind == "result":
+                if event["is_error"]:
+                    failed = failure(error)
+                    yield {
+                        "type": "error",
+                        "error": {"type": failed.type, "message": failed.message},
+                    }
+                    return
+                for out in blocks.finish():
+                    yield out
+                yield {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": _usage(event),
+                }
+                yield {"type": "message_stop"}
 
 
 def _usage(result: WireEvent) -> dict[str, int]:

@@ -122,8 +122,9 @@ class ApiTurn:
         """The session's id, for the client to find it (``GET /v1/sessions/{id}``)."""
         return {SESSION_ID_HEADER: self.session_id} if self.session_id else {}
 
-    async def events(self) -> AsyncIterator[WireEvent]:
-        """``session``, the turn's events, ``result`` (see ``turns.turn_events``)."""
+    async def events(self) -> AsyncGenerator[WireEvent, None]:
+        """``session``, the turn's events, ``result`` (see ``turns.turn_events``). Take them
+        in ``contextlib.aclosing``: closing them early interrupts the turn."""
         newest = self.history.newest
         content = list(newest.blocks) if newest.has_images else None
         # An async generator: closing it early (a client gone) interrupts the turn.

@@ -4,6 +4,7 @@ Claude Code sessions (see ``conversations``): one ``chat.completion``, or with `
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -96,11 +97,12 @@ async def chat_completions(
 async def _run(turn: ApiTurn) -> tuple[WireEvent, WireEvent | None]:
     result: WireEvent = {}
     error: WireEvent | None = None
-    async for event in turn.events():
-        if event["type"] == "error":
-            error = error or event
-        elif event["type"] == "result":
-            result = event
+    async with contextlib.aclosing(turn.events()) as events:
+        async for event in events:
+            if event["type"] == "error":
+                error = error or event
+            elif event["type"] == "result":
+                result = event
     return result, error
 
 
@@ -120,26 +122,27 @@ async def _chunks(
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
 
-    async for event in turn.events():
-        kind = event["type"]
-        if kind == "session":
-            model = event["model"] or ""
-            yield chunk({"role": "assistant", "content": ""})
-        elif kind == "content_block_delta" and event["parent_tool_use_id"] is None:
-            text = event["delta"].get("text")
-            if text:
-                yield chunk({"content": text})
-        elif kind == "error":
-            error = error or event
-        elif kind == "result":
-            model = event["model"] or model
-            if event["is_error"]:
-                failed = failure(error)
-                yield {"error": {"message": failed.message, "type": failed.type, "code": None}}
-                return
-            yield chunk({}, "stop")
-            if include_usage:
-                yield {**chunk({}), "choices": [], "usage": _usage(event)}
+    async with contextlib.aclosing(turn.events()) as events:
+        async for event in events:
+            kind = event["type"]
+            if kind == "session":
+                model = event["model"] or ""
+                yield chunk({"role": "assistant", "content": ""})
+            elif kind == "content_block_delta" and event["parent_tool_use_id"] is None:
+                text = event["delta"].get("text")
+                if text:
+                    yield chunk({"content": text})
+            elif kind == "error":
+                error = error or event
+            elif kind == "result":
+                model = event["model"] or model
+                if event["is_error"]:
+                    failed = failure(error)
+                    yield {"error": {"message": failed.message, "type": failed.type, "code": None}}
+                    return
+                yield chunk({}, "stop")
+                if include_usage:
+                    yield {**chunk({}), "choices": [], "usage": _usage(event)}
 
 
 def _frame(event: WireEvent) -> bytes:
