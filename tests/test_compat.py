@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from tests.fake_api import FakeAnthropicAPI, RecordedRequest
+from tests.fake_api import FakeAnthropicAPI, RecordedRequest, Reply, Text, ToolUse
 from tests.serving import Served, server_env
 
 pytestmark = pytest.mark.integration
@@ -278,6 +278,25 @@ def test_a_shortened_history_forks_with_claude_codes_own_record_of_the_turns_kep
         if block.get("type") == "tool_use"
     ]
     assert [t["input"]["command"] for t in tool_uses] == [f"echo forked-{word}"]
+
+
+def test_text_after_a_tool_call_is_a_new_paragraph_and_resent_goes_on(
+    served: Served, shared_api: FakeAnthropicAPI, gpt: openai.OpenAI
+) -> None:
+    word = tag()
+    shared_api.enqueue(
+        Reply([Text("Let me look."), ToolUse("Bash", {"command": "echo hi", "description": "x"})]),
+        Text("Done."),
+    )
+    history: list[Any] = [{"role": "user", "content": f"look around {word}"}]
+    stream = gpt.chat.completions.create(model="opus", messages=history, stream=True)
+    answer = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert answer == "Let me look.\n\nDone."
+    before = process_starts(served)
+    history += [{"role": "assistant", "content": answer}, {"role": "user", "content": "next"}]
+    again = gpt.chat.completions.create(model="opus", messages=history)
+    assert " | turn 2 | " in str(again.choices[0].message.content)
+    assert process_starts(served) == before
 
 
 def test_a_named_conversation_sends_only_the_newest_message(

@@ -135,10 +135,21 @@ class ApiTurn:
         settled = False
         try:
             async with contextlib.aclosing(events) as stream:
+                after_tool = False
                 async for event in stream:
                     kind = event["type"]
-                    if kind == "content_block_delta" and event["parent_tool_use_id"] is None:
-                        self.answer.append(event["delta"].get("text", ""))
+                    if kind in ("tool_use", "tool_result"):
+                        after_tool = True
+                    elif kind == "content_block_delta" and event["parent_tool_use_id"] is None:
+                        text = event["delta"].get("text")
+                        if text and after_tool and self.answer:
+                            # What Claude Code says after a tool call is a new paragraph,
+                            # not glued to what it said before.
+                            text = "\n\n" + text
+                            event = {**event, "delta": {**event["delta"], "text": text}}
+                        if text:
+                            after_tool = False
+                            self.answer.append(text)
                     elif kind == "result":
                         settled = True
                         await self._settle(event)
