@@ -121,6 +121,7 @@ def test_openai_three_turns_resent_whole_go_on_in_one_process_and_one_session(
         assert completion.choices[0].finish_reason == "stop"
         assert completion.model == "claude-opus-5-5"
         assert completion.usage is not None and completion.usage.completion_tokens > 0
+        assert completion.usage.prompt_tokens_details is not None
         history.append({"role": "assistant", "content": answer})
     assert len(sessions) == 1 and session_count(served) == listed + 1
     assert starts[0] == starts[1] == starts[2]  # turns 2 and 3 started no process

@@ -149,7 +149,8 @@ def _frame(event: WireEvent) -> bytes:
     return f"data: {encode(event)}\n\n".encode()
 
 
-def _usage(result: WireEvent) -> dict[str, int]:
+def _usage(result: WireEvent) -> dict[str, Any]:
+    """OpenAI's usage: every token the model read is a prompt token, cached ones counted too."""
     usage = result.get("usage") or {}
     prompt = sum(
         int(usage.get(k, 0)) for k in ("input_tokens", "cache_read_tokens", "cache_creation_tokens")
@@ -159,6 +160,7 @@ def _usage(result: WireEvent) -> dict[str, int]:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": int(usage.get("cache_read_tokens", 0))},
     }
 
 
