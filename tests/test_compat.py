@@ -462,6 +462,8 @@ def test_after_a_restart_a_resent_history_goes_on_in_its_session(
     server = Served(tmp_path, env)
     try:
         gpt = openai.OpenAI(base_url=f"{server.url}/v1", api_key=ALICE_KEY, max_retries=0)
+        # Before any turn: Claude Code is asked for its models in a process of its own.
+        assert "sonnet" in {model.id for model in gpt.models.list()}
         history.append({"role": "user", "content": f"after {word}"})
         second = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
         assert (
