@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -579,3 +580,50 @@ def test_with_user_names_session_the_user_field_names_the_conversation(
             assert f" | turn {n} | " in str(completion.choices[0].message.content)
     finally:
         assert server.stop() == 0, server.stderr()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "says"),
+    [
+        ("/v1/chat/completions", {"model": "opus", "messages": []}, "messages"),
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}, "model"),
+        (
+            "/v1/chat/completions",
+            {"model": "opus", "messages": [{"role": "assistant", "content": "x"}]},
+            "the last message must be the user's",
+        ),
+        (
+            "/v1/chat/completions",
+            {"model": "opus", "messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]},
+            "messages.0: tool calls and results are not supported",
+        ),
+        (
+            "/v1/chat/completions",
+            {"model": "opus", "messages": [{"role": "user", "content": [{"type": "audio"}]}]},
+            "messages.0.content.0",
+        ),
+        (
+            "/v1/messages",
+            {
+                "model": "opus",
+                "max_tokens": 10,
+                "messages": [
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t"}]}
+                ],
+            },
+            "messages.0.content.0: tool calls and results are not supported",
+        ),
+        ("/v1/messages", "{not json", "malformed JSON"),
+    ],
+)
+def test_bad_requests_get_a_400_naming_what_is_wrong(
+    served: Served, path: str, body: Any, says: str
+) -> None:
+    headers = {"Authorization": f"Bearer {ALICE_KEY}", "Content-Type": "application/json"}
+    content = body if isinstance(body, str) else json.dumps(body)
+    answer = httpx.post(f"{served.url}{path}", content=content, headers=headers)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and says in error["message"]
+    if path == "/v1/messages":
+        assert answer.json()["type"] == "error"
