@@ -613,6 +613,11 @@ def test_with_user_names_session_the_user_field_names_the_conversation(
             },
             "messages.0.content.0: tool calls and results are not supported",
         ),
+        (
+            "/v1/chat/completions",
+            {"model": "opus", "n": 2, "messages": [{"role": "user", "content": "x"}]},
+            "n: ",
+        ),
         ("/v1/messages", "{not json", "malformed JSON"),
     ],
 )

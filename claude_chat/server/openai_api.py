@@ -51,6 +51,7 @@ class ChatCompletionRequest(BaseModel):
     tools: list[Any] | None = None
     functions: list[Any] | None = None
     user: str | None = None
+    n: int = Field(default=1, ge=1, le=1, description="One choice: the conversation's answer.")
 
 
 @router.post("/v1/chat/completions")
