@@ -320,16 +320,24 @@ def test_system_messages_are_appended_to_claude_codes_system_prompt(
     shared_api: FakeAnthropicAPI, gpt: openai.OpenAI
 ) -> None:
     word = tag()
-    gpt.chat.completions.create(
-        model="opus",
-        messages=[
-            {"role": "system", "content": f"Always answer as a pirate {word}."},
-            {"role": "user", "content": f"ahoy {word}"},
-        ],
-    )
+    history: list[Any] = [
+        {"role": "system", "content": f"Always answer as a pirate {word}."},
+        {"role": "user", "content": f"ahoy {word}"},
+    ]
+    first = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
     system = str(request_for(shared_api, f"ahoy {word}").body["system"])
     assert f"Always answer as a pirate {word}." in system
     assert "Claude" in system  # Claude Code's own prompt stays
+    # The same conversation under another system message is another session.
+    history += [
+        {"role": "assistant", "content": first.parse().choices[0].message.content},
+        {"role": "user", "content": f"and now {word}"},
+    ]
+    history[0] = {"role": "system", "content": f"Answer as a poet {word}."}
+    second = gpt.chat.completions.with_raw_response.create(model="opus", messages=history)
+    assert second.headers["x-claude-chat-session-id"] != first.headers["x-claude-chat-session-id"]
+    system = str(request_for(shared_api, f"and now {word}").body["system"])
+    assert f"Answer as a poet {word}." in system and "pirate" not in system
 
 
 def test_images_go_to_claude_code_as_image_blocks(
