@@ -366,6 +366,35 @@ def test_images_go_to_claude_code_as_image_blocks(
     ]
 
 
+def test_a_picture_in_an_unseen_history_is_seeded_and_reaches_the_api(
+    shared_api: FakeAnthropicAPI, claude: anthropic.Anthropic
+) -> None:
+    word = tag()
+    picture = {"type": "base64", "media_type": "image/png", "data": PIXEL}
+    claude.messages.create(
+        model="opus",
+        max_tokens=100,
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": f"what is this {word}"},
+                    {"type": "image", "source": picture},
+                ],
+            },
+            {"role": "assistant", "content": "A single pixel."},
+            {"role": "user", "content": f"and its colour {word}"},
+        ],
+    )
+    request = request_for(shared_api, f"and its colour {word}")
+    first = next(m for m in request.messages if m["role"] == "user")["content"]
+    assert {"type": "image", "source": picture} in first
+    assert turns_of(request)[1:] == [
+        ("assistant", "A single pixel."),
+        ("user", f"and its colour {word}"),
+    ]
+
+
 def test_a_model_alias_and_the_models_list(
     shared_api: FakeAnthropicAPI, gpt: openai.OpenAI, claude: anthropic.Anthropic
 ) -> None:
