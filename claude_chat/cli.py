@@ -425,6 +425,14 @@ def serve_command(
         float,
         typer.Option("--lease-ttl", help="Seconds a dead node's sessions wait to be taken."),
     ] = 15.0,
+    user_names_session: Annotated[
+        bool,
+        typer.Option(
+            "--user-names-session",
+            help="OpenAI's user and Anthropic's metadata.user_id name the conversation "
+            "(as X-Claude-Chat-Session does).",
+        ),
+    ] = False,
 ) -> None:
     """Serve conversations over HTTP (SSE, JSON) and WebSocket for the keys' tenants."""
     if permission_mode is not None and permission_mode not in PERMISSION_MODES:
@@ -472,6 +480,7 @@ def serve_command(
         permission_mode=permission_mode,
         cli_path=cli_path,
         metrics_key=metrics_key or None,
+        user_names_session=user_names_session,
     )
     try:
         sock = run.bind(host, port)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -403,12 +403,15 @@ class ChatEngine:
         return self._turn is not None and self._clearing is None
 
     async def send(
-        self, text: str, sent_at: float | None = None, blocks: Sequence[dict[str, Any]] = ()
+        self,
+        text: str,
+        sent_at: float | None = None,
+        content: list[dict[str, Any]] | None = None,
     ) -> AsyncGenerator[Event, None]:
         """Send one user message; yield its events, ending with exactly one ``TurnResult``.
 
-        ``blocks``: content blocks of the Messages API (``{"type": "image", ...}``, more text)
-        sent after ``text`` in the same message, as Claude Code itself attaches files.
+        ``content``, when given, is what Claude Code receives instead of ``text``: Messages API
+        content blocks (text and images); ``text`` stays the turn's prompt in its result.
 
         The turn's times count from ``sent_at`` (``time.monotonic()``), when the user sent the
         message, if that was before this call (a later one counts as now). A caller that stops
@@ -433,7 +436,7 @@ class ChatEngine:
             self._set_state("running")
             turn.started = time.monotonic()
             try:
-                await client.query(_user_message(text, blocks) if blocks else text)
+                await client.query(text if content is None else _one_message(content))
             except Exception as exc:  # the process died since the last turn, unnoticed yet
                 await self._process_lost(
                     f"Claude Code stopped before the message reached it: {exc}"
@@ -675,11 +678,8 @@ class ChatEngine:
             self._on_change()
 
 
-async def _user_message(
-    text: str, blocks: Sequence[dict[str, Any]]
-) -> AsyncIterator[dict[str, Any]]:
-    """One user message made of content blocks, in the form ``client.query`` streams."""
-    content = [{"type": "text", "text": text}, *blocks]
+async def _one_message(content: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """A user message of content blocks, in the form the SDK streams to Claude Code."""
     yield {
         "type": "user",
         "message": {"role": "user", "content": content},

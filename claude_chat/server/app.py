@@ -13,8 +13,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from claude_chat import __version__
 from claude_chat.server import (
+    anthropic_api,
     chat_routes,
     errors,
+    models_api,
+    openai_api,
     ops_routes,
     page_routes,
     session_routes,
@@ -71,7 +74,8 @@ def create_app(
     )
     app.state.server = state
     errors.install(app)
-    for module in (chat_routes, ws_routes, session_routes, ops_routes, page_routes):
+    routers = (chat_routes, ws_routes, session_routes, ops_routes, page_routes)
+    for module in (*routers, openai_api, anthropic_api, models_api):
         app.include_router(module.router)
     if cluster is not None:
         from claude_chat.server.cluster import Forwarding

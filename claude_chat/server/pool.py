@@ -45,6 +45,8 @@ class TurnRequest:
     credentials: Credentials
     model: str | None = None
     permission_mode: PermissionMode | None = None
+    # Added to Claude Code's system prompt when this request starts the session's process.
+    system_prompt: str | None = None
     # When the request arrived (time.monotonic()): what the client waits from.
     received_at: float = 0.0
 
@@ -260,6 +262,7 @@ class Pool:
             cli_path=settings.cli_path,
             permission_mode=request.permission_mode or settings.permission_mode,
             resume_session_id=conversation.session_id,
+            system_prompt_append=request.system_prompt,
             env={"CLAUDE_CONFIG_DIR": str(settings.claude_config_dir(conversation.tenant.name))},
             api_key=request.credentials.api_key,
             oauth_token=request.credentials.oauth_token,

@@ -45,6 +45,9 @@ class ServerSettings:
     cli_path: Path | None = None
     max_body_bytes: int = 1024 * 1024
     metrics_key: str | None = field(default=None, repr=False)
+    # The OpenAI and Anthropic endpoints: the request's user (metadata.user_id) names its
+    # conversation, as an X-Claude-Chat-Session header does.
+    user_names_session: bool = False
     # How long a WebSocket client has to answer a permission request before it is denied.
     permission_timeout_s: float = 120.0
     # SIGTERM: how long running turns may go on before they are interrupted.

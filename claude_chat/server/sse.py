@@ -27,7 +27,12 @@ class EventStream(Response):
         on_close: Callable[[], None],
         ping_interval_s: float,
         send_timeout_s: float,
+        frame: Callable[[WireEvent], bytes] = sse_frame,
+        done: bytes | None = SSE_DONE,
+        headers: dict[str, str] | None = None,
     ) -> None:
+        """``frame`` writes one event and ``done`` ends the stream: the defaults are this
+        server's own; the OpenAI and Anthropic endpoints pass those APIs' framing."""
         # Not Response.__init__: the body is streamed here, not rendered up front.
         self.status_code = 200
         self.background = None
@@ -35,6 +40,9 @@ class EventStream(Response):
         self.on_close = on_close
         self.ping_interval_s = ping_interval_s
         self.send_timeout_s = send_timeout_s
+        self.frame = frame
+        self.done = done
+        self.extra_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         self._last_send = _now()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,6 +64,7 @@ class EventStream(Response):
             (b"content-type", b"text/event-stream; charset=utf-8"),
             (b"cache-control", b"no-cache"),
             (b"x-accel-buffering", b"no"),  # nginx: pass each event on at once
+            *self.extra_headers,
         ]
         sending = asyncio.Lock()
         await self._send(send, {"type": "http.response.start", "status": 200, "headers": headers})
@@ -63,9 +72,10 @@ class EventStream(Response):
         try:
             async for event in self.events:
                 async with sending:
-                    await self._body(send, sse_frame(event))
+                    await self._body(send, self.frame(event))
             async with sending:
-                await self._body(send, SSE_DONE)
+                if self.done is not None:
+                    await self._body(send, self.done)
                 await self._send(send, {"type": "http.response.body", "body": b""})
         finally:
             pinging.cancel()

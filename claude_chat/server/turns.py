@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from claude_chat.engine.errors import ChatError
 from claude_chat.engine.events import SessionStarted, TurnError, TurnResult
@@ -21,17 +22,22 @@ from claude_chat.server.protocol import (
 
 
 async def turn_events(
-    conversation: Conversation, text: str, request: TurnRequest, metrics: Metrics
+    conversation: Conversation,
+    text: str,
+    request: TurnRequest,
+    metrics: Metrics,
+    content: list[dict[str, Any]] | None = None,
 ) -> AsyncIterator[WireEvent]:
     """``session``, the turn's events, ``result``. Closing this early (a client gone)
-    interrupts the turn; the conversation stays leased until the caller releases it."""
+    interrupts the turn; the conversation stays leased until the caller releases it.
+    ``content``: content blocks sent instead of ``text`` (a message with images)."""
     engine = conversation.engine
     assert engine is not None
     tenant = conversation.tenant.name
     announced = False
     try:
         await _apply_choices(conversation, request)
-        async with contextlib.aclosing(engine.send(text, request.received_at)) as events:
+        async with contextlib.aclosing(engine.send(text, request.received_at, content)) as events:
             async for event in events:
                 if isinstance(event, SessionStarted):
                     if not announced:

@@ -46,7 +46,9 @@ async def run_turn(
         journal.begin(engine.session_id, text)
     view.start()
     try:
-        async for event in engine.send(text, sent_at, blocks):
+        # Attachments go with the text in one message; the prompt stays the text alone.
+        content = [{"type": "text", "text": text}, *blocks] if blocks else None
+        async for event in engine.send(text, sent_at, content):
             if isinstance(event, TurnResult):
                 stats.record(event)
                 if journal is not None:
