@@ -302,6 +302,8 @@ async def test_a_tenant_over_its_limit_gets_429_and_a_busy_session_409(
         async for _ in events:
             pass
     assert (await client.post("/v1/chat", json={"message": "x"}, headers=CAROL)).status_code == 200
+    # What the alert rules on refusals read.
+    assert 'claude_chat_rejections_total{status="429"}' in (await client.get("/metrics")).text
 
 
 async def test_metrics_count_turns_tokens_and_processes(client: httpx.AsyncClient) -> None:

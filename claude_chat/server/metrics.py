@@ -74,6 +74,10 @@ class Metrics:
             "claude_chat_process_starts", "Claude Code processes started: for a new session, "
             "to resume one, after a crash.", ["reason"], registry=r,
         )  # fmt: skip
+        self.rejections = Counter(
+            "claude_chat_rejections", "Turns refused before they started: 503 (no process in "
+            "time, or shutting down) and 429 (a tenant over its limit).", ["status"], registry=r,
+        )  # fmt: skip
         self.evictions = Counter(
             "claude_chat_evictions", "Idle processes closed: for room (least recently used) "
             "or after the idle timeout.", ["reason"], registry=r,

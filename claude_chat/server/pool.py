@@ -114,6 +114,17 @@ class Pool:
     ) -> Conversation:
         """The conversation of ``request``, leased for one turn, with its process started (or
         starting). ``release`` it when the turn ends. ApiError 404, 409, 429 or 503."""
+        try:
+            return await self._acquire(tenant, request, ask)
+        except ApiError as exc:
+            # Refusals for want of room are what an operator sizes a node by.
+            if exc.status in (429, 503):
+                self.metrics.rejections.labels(str(exc.status)).inc()
+            raise
+
+    async def _acquire(
+        self, tenant: Tenant, request: TurnRequest, ask: AskPermission | None
+    ) -> Conversation:
         if self.draining:
             raise ApiError(503, "the server is shutting down", retry_after=5)
         conversation = await self._find(tenant, request.session_id)
