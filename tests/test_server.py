@@ -284,7 +284,7 @@ def _ws(client: httpx.AsyncClient) -> str:
 
 
 async def test_a_tenant_over_its_limit_gets_429_and_a_busy_session_409(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, served: Served
 ) -> None:
     # carol may run one turn at a time.
     async with client.stream(
@@ -295,6 +295,12 @@ async def test_a_tenant_over_its_limit_gets_429_and_a_busy_session_409(
         second = await client.post("/v1/chat", json={"message": "x"}, headers=CAROL)
         assert second.status_code == 429 and int(second.headers["retry-after"]) >= 1
         assert second.json()["error"]["type"] == "rate_limit_error"
+        # Over the socket too, with when to try again, and the socket goes on.
+        async with connect(served.ws_url, additional_headers=CAROL) as socket:
+            await socket.send(json.dumps({"type": "message", "text": "x"}))
+            refusal = json.loads(await socket.recv())
+            assert refusal["type"] == "error" and refusal["status"] == 429
+            assert refusal["retry_after"] >= 1
         same = await client.post(
             "/v1/chat", json={"message": "x", "session_id": session["session_id"]}, headers=CAROL
         )

@@ -99,8 +99,12 @@ def _parse(raw: str) -> dict[str, Any]:
     return message
 
 
-def _refusal(status: int, message: str) -> WireEvent:
-    return error_event(ERROR_TYPES.get(status, "api_error"), message, status)
+def _refusal(status: int, message: str, retry_after: float | None = None) -> WireEvent:
+    event = error_event(ERROR_TYPES.get(status, "api_error"), message, status)
+    if retry_after is not None:
+        # What an HTTP client reads from Retry-After (429, 503): when to try again.
+        event["retry_after"] = max(1, round(retry_after))
+    return event
 
 
 class SocketChat:
@@ -228,7 +232,7 @@ class SocketChat:
         try:
             conversation = await pool.acquire(self.tenant, request, self._ask)
         except ApiError as exc:
-            await self.send(_refusal(exc.status, exc.message))
+            await self.send(_refusal(exc.status, exc.message, exc.retry_after))
             return
         except Exception as exc:
             log.error("a WebSocket turn could not start", exc_info=exc)
