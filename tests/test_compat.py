@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from tests.fake_api import FakeAnthropicAPI, RecordedRequest, Reply, Text, ToolUse
-from tests.serving import Served, server_env
+from tests.serving import Served, serve_for_module, server_env
 
 pytestmark = pytest.mark.integration
 
@@ -41,12 +41,7 @@ def shared_api() -> Iterator[FakeAnthropicAPI]:
 def served(
     tmp_path_factory: pytest.TempPathFactory, shared_api: FakeAnthropicAPI
 ) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("compat")
-    server = Served(root, server_env(root, shared_api), "--max-processes", "4")
-    try:
-        yield server
-    finally:
-        assert server.stop() == 0, server.stderr()
+    yield from serve_for_module(tmp_path_factory, shared_api, "--max-processes", "4")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.fake_api import FakeAnthropicAPI, Text
-from tests.serving import Served, server_env
+from tests.serving import Served, serve_for_module
 
 pytestmark = pytest.mark.integration
 
@@ -45,19 +45,9 @@ def shared_api() -> Iterator[FakeAnthropicAPI]:
 def served(
     tmp_path_factory: pytest.TempPathFactory, shared_api: FakeAnthropicAPI
 ) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("serve-page")
-    server = Served(
-        root,
-        server_env(root, shared_api),
-        "--max-processes",
-        "3",
-        "--permission-mode",
-        "default",
+    yield from serve_for_module(
+        tmp_path_factory, shared_api, "--max-processes", "3", "--permission-mode", "default"
     )
-    try:
-        yield server
-    finally:
-        assert server.stop() == 0, server.stderr()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from tests.serving import (
     CAROL,
     SERVER_ENV_KEY,
     Served,
-    server_env,
+    serve_for_module,
     sse_events,
     stream_turn,
     text_of,
@@ -39,12 +39,7 @@ def shared_api() -> Iterator[FakeAnthropicAPI]:
 def served(
     tmp_path_factory: pytest.TempPathFactory, shared_api: FakeAnthropicAPI
 ) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("serve")
-    server = Served(root, server_env(root, shared_api), "--max-processes", "4")
-    try:
-        yield server
-    finally:
-        assert server.stop() == 0, server.stderr()
+    yield from serve_for_module(tmp_path_factory, shared_api, "--max-processes", "4")
 
 
 @pytest.fixture
